@@ -1,0 +1,54 @@
+# Strongroom developer entry points. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: ## Install Debian packages and the Python virtualenv (skips what is present)
+	@bash hack/install-deps.sh
+
+.PHONY: tools
+tools: ## Build etcd, kube-apiserver, kube-controller-manager, kubectl and helm (cached in ~/.cache/strongroom)
+	@bash hack/build-tools.sh
+
+.PHONY: lint
+lint: deps ## ruff (lint + format check), mypy --strict, import-linter layer contracts
+	ruff check operator tests hack
+	ruff format --check operator tests hack
+	mypy
+	lint-imports
+
+.PHONY: test
+test: deps tools lint ## Everything CI runs: lint, then unit, integration and e2e tests against real parts
+	$(PY) -m pytest -m "not bench" -p no:cacheprovider
+
+.PHONY: test-unit
+test-unit: deps ## Unit tests only (pure logic, 2 s each)
+	$(PY) -m pytest -m unit
+
+.PHONY: test-integration
+test-integration: deps tools ## Integration tests (real API server, databases, S3)
+	$(PY) -m pytest -m integration
+
+.PHONY: e2e
+e2e: deps tools ## End-to-end user stories
+	$(PY) -m pytest -m e2e
+
+.PHONY: bench
+bench: deps tools ## Benchmarks; figures are written to docs/benchmarks.md
+	$(PY) -m pytest -m bench -p no:cacheprovider -s
+
+.PHONY: demo
+demo: deps tools ## Bring up the whole thing locally and show a first backup and verification
+	$(PY) -m tests.support.demo
+
+.PHONY: fmt
+fmt: deps ## Format and auto-fix
+	ruff format operator tests hack
+	ruff check --fix operator tests hack

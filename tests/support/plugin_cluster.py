@@ -1,0 +1,1 @@
+"""Pytest fixtures for the cluster test component (registered in tests/conftest.py)."""

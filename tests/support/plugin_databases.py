@@ -1,0 +1,1 @@
+"""Pytest fixtures for the databases test component (registered in tests/conftest.py)."""
