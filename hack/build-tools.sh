@@ -13,9 +13,14 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${STRONGROOM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/strongroom}
-k8s_version=$(awk '/^require k8s.io\/kubernetes/ {print $3}' "$root/tools/k8s/go.mod")
-etcd_version=$(awk '/^require go.etcd.io\/etcd\/server\/v3/ {print $3}' "$root/tools/etcd/go.mod")
-helm_version=$(awk '/^require helm.sh\/helm\/v3/ {print $3}' "$root/tools/helm/go.mod")
+# The version of <module> in <go.mod>, whether required on a single line or inside a block.
+modversion() { awk -v m="$1" '($1 == "require" && $2 == m) {print $3; exit} ($1 == m) {print $2; exit}' "$2"; }
+k8s_version=$(modversion k8s.io/kubernetes "$root/tools/k8s/go.mod")
+etcd_version=$(modversion go.etcd.io/etcd/server/v3 "$root/tools/etcd/go.mod")
+helm_version=$(modversion helm.sh/helm/v3 "$root/tools/helm/go.mod")
+for v in "$k8s_version" "$etcd_version" "$helm_version"; do
+  [[ $v == v* ]] || { echo "build-tools: cannot read a version from tools/*/go.mod (got '$v')" >&2; exit 1; }
+done
 bin="$cache/bin/k8s-$k8s_version-etcd-$etcd_version-helm-$helm_version"
 mkdir -p "$bin"
 
