@@ -1,0 +1,225 @@
+"""Running dump and restore tools safely: secrets as 0600 files, stderr kept small and scrubbed.
+
+Shared by every engine module (it knows no engine). The rules it enforces:
+
+* a password reaches a tool only through a file in a private 0700 directory, written 0600 and
+  removed when the tool is done — never argv, never an environment value holding it;
+* a tool's stderr is drained continuously (so it can never block on a full pipe) and only its
+  last lines are kept, for the error message;
+* every message built from tool output passes :func:`scrub` first.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import io
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from strongroom.errors import EngineError
+
+#: Environment variables that could carry a password into a child; always removed.
+_SECRET_ENV = ("PGPASSWORD", "MYSQL_PWD", "MARIADB_PWD")
+_PASSWORD_PATTERNS = (
+    re.compile(r"(?i)(password\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|\S+)"),
+    re.compile(r"(?i)(identified\s+by\s+)('[^']*'|\"[^\"]*\")"),
+)
+_STDERR_LINES = 20
+_COPY_CHUNK = 1 << 20
+
+
+def scrub(text: str, secrets: Sequence[str | None] = ()) -> str:
+    """Remove passwords from ``text``: the known secrets verbatim and ``password=...`` shapes."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    for pattern in _PASSWORD_PATTERNS:
+        text = pattern.sub(r"\1***", text)
+    return text
+
+
+def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a tool: ours without password variables, plus ``extra`` (file paths)."""
+    env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV}
+    env.update(extra or {})
+    return env
+
+
+@contextlib.contextmanager
+def private_dir() -> Iterator[Path]:
+    """A fresh 0700 directory for secret files, removed with its content on exit."""
+    path = Path(tempfile.mkdtemp(prefix="strongroom-"))
+    try:
+        path.chmod(0o700)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def write_secret_file(path: Path, content: str) -> Path:
+    """Create ``path`` with mode 0600 (never wider, even for an instant) holding ``content``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+    return path
+
+
+def find_tool(*names: str, search: Sequence[Path] = ()) -> str:
+    """Return the first of ``names`` found on PATH or in ``search`` directories.
+
+    Raises:
+        EngineError: None is installed; the message names what to install.
+    """
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+        for directory in search:
+            candidate = directory / name
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return str(candidate)
+    raise EngineError(
+        f"none of {', '.join(names)} is installed; the operator image must carry the client tools",
+        reason="DatabaseToolMissing",
+    )
+
+
+def tool_version(tool: str) -> str:
+    """The first line of ``tool --version`` (e.g. ``pg_dump (PostgreSQL) 15.18``)."""
+    out = subprocess.run(
+        [tool, "--version"], capture_output=True, text=True, check=False, timeout=30
+    )
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""
+
+
+class ToolProcess:
+    """One dump or restore tool, its stderr drained by a thread into a bounded tail."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        secrets: Sequence[str | None],
+        stdin: int | None = None,
+        stdout: int | None = None,
+    ) -> None:
+        self.tool = Path(argv[0]).name
+        self._secrets = list(secrets)
+        self._tail: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES)
+        try:
+            self.proc = subprocess.Popen(
+                list(argv),
+                stdin=stdin,
+                stdout=stdout,
+                stderr=subprocess.PIPE,
+                env=dict(env),
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise EngineError(f"{self.tool} could not be started: {exc.strerror}") from exc
+        self._drain = threading.Thread(target=self._read_stderr, daemon=True)
+        self._drain.start()
+
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None  # noqa: S101 - set by Popen above
+        for raw in self.proc.stderr:
+            self._tail.append(raw.decode("utf-8", "replace").rstrip())
+
+    def stderr_tail(self) -> str:
+        """The last lines the tool wrote to stderr, passwords scrubbed."""
+        self._drain.join(timeout=5)
+        return scrub(" | ".join(line for line in self._tail if line), self._secrets)
+
+    def wait(self) -> int:
+        """Wait for the tool to exit and return its exit code (negative: killed by a signal)."""
+        code = self.proc.wait()
+        self._drain.join(timeout=5)
+        return code
+
+    def stop(self) -> None:
+        """Kill the tool (and anything it started) if it is still running, then reap it."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def failure(self, what: str, code: int | None = None) -> EngineError:
+        """An :class:`EngineError` naming the tool, its exit code and its last stderr lines."""
+        code = self.proc.returncode if code is None else code
+        if code is not None and code < 0:
+            status = f"was killed by signal {-code}"
+        else:
+            status = f"exited with code {code}"
+        tail = self.stderr_tail() or "(no error output)"
+        return EngineError(f"{self.tool} {status} during {what}: {tail}")
+
+    def scrub(self, text: str) -> str:
+        """Scrub ``text`` with this tool's secrets."""
+        return scrub(text, self._secrets)
+
+
+class TailReader(io.RawIOBase):
+    """A read-only stream over a tool's stdout that remembers the first and last bytes read.
+
+    ``prefix`` holds bytes the engine already took from the stream (e.g. while waiting for the
+    tool's snapshot); they are served first, so the caller still sees the whole dump.
+    """
+
+    def __init__(self, inner: BinaryIO, *, prefix: bytes = b"", keep: int = 256) -> None:
+        super().__init__()
+        self._inner = inner
+        self._pending = prefix
+        self._keep = keep
+        self.head = b""
+        self.tail = b""
+        self.total = 0
+        self.eof = False
+
+    def readable(self) -> bool:
+        """Always readable."""
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        """Read into ``buffer`` from the tool's stdout, recording head and tail."""
+        want = len(buffer)
+        if self._pending:
+            data, self._pending = self._pending[:want], self._pending[want:]
+        else:
+            read1 = getattr(self._inner, "read1", None)
+            data = read1(want) if read1 is not None else self._inner.read(want)
+        n = len(data)
+        if n == 0:
+            self.eof = True
+            return 0
+        buffer[:n] = data
+        if len(self.head) < self._keep:
+            self.head += data[: self._keep - len(self.head)]
+        self.tail = (self.tail + data)[-self._keep :]
+        self.total += n
+        return n
+
+
+def feed(source: BinaryIO, sink: BinaryIO) -> None:
+    """Copy ``source`` into a tool's stdin until EOF; a tool that exits early ends the copy."""
+    try:
+        while chunk := source.read(_COPY_CHUNK):
+            sink.write(chunk)
+    except BrokenPipeError:
+        pass
+    finally:
+        with contextlib.suppress(BrokenPipeError, OSError):
+            sink.close()
