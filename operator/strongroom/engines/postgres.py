@@ -1,1 +1,368 @@
-"""postgres engine."""
+"""PostgreSQL: ``pg_dump -Fc`` on an exported snapshot, so fingerprints describe exactly the dump.
+
+The dump session opens a ``REPEATABLE READ`` transaction, exports its snapshot, starts
+``pg_dump --snapshot=<id>`` on it and computes the table fingerprints in that same transaction
+while ``pg_dump`` streams; the transaction stays open until ``pg_dump`` has exited. Dump and
+fingerprints therefore see one and the same database state, whatever writes happen meanwhile.
+
+Fingerprints are streamed with ``COPY (SELECT * ... ORDER BY <primary key>) TO STDOUT`` and hashed
+on the client as the bytes arrive: exact, deterministic (session settings pinned, text keys
+ordered with ``COLLATE "C"``) and constant in client memory however large a table is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import subprocess
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from typing import BinaryIO, cast
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from strongroom.api.fingerprints import TableFingerprint
+from strongroom.engines.base import Connection, TLSMode, read_password
+from strongroom.engines.tooling import (
+    TailReader,
+    ToolProcess,
+    child_env,
+    feed,
+    find_tool,
+    private_dir,
+    scrub,
+    tool_version,
+    write_secret_file,
+)
+from strongroom.errors import ConfigError, EngineError
+
+_PG_LIB = Path("/usr/lib/postgresql")
+_MAGIC = b"PGDMP"
+_SESSION_SETTINGS = (
+    "SET TimeZone = 'UTC'",
+    "SET DateStyle = 'ISO, YMD'",
+    "SET IntervalStyle = 'postgres'",
+    "SET extra_float_digits = 1",
+    "SET bytea_output = 'hex'",
+)
+_SYSTEM_SCHEMAS = """
+    n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+"""
+_TABLES = f"""
+    SELECT c.oid, n.nspname, c.relname FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND {_SYSTEM_SCHEMAS}
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+    ORDER BY n.nspname, c.relname
+"""  # noqa: S608 - constant text, no input
+_PRIMARY_KEY = """
+    SELECT a.attname, a.attcollation <> 0 FROM pg_index i
+    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+    WHERE i.indrelid = %s AND i.indisprimary ORDER BY k.ord
+"""
+_USER_OBJECTS = f"""
+    SELECT EXISTS (
+        SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {_SYSTEM_SCHEMAS}
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+    ) OR EXISTS (
+        SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE {_SYSTEM_SCHEMAS}
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+    )
+"""  # noqa: S608 - constant text, no input
+
+
+def _bindirs() -> list[Path]:
+    """Installed PostgreSQL client directories, newest major first (pg_dump must be >= server)."""
+    found = [p / "bin" for p in _PG_LIB.glob("*") if p.name.isdigit()]
+    return sorted(found, key=lambda p: int(p.parent.name), reverse=True)
+
+
+def _major(version_line: str) -> int:
+    match = re.search(r"\)\s+(\d+)", version_line) or re.search(r"(\d+)", version_line)
+    return int(match.group(1)) if match else 0
+
+
+def pgpass_line(conn: Connection, password: str) -> str:
+    """A ``.pgpass`` entry for ``conn``'s host, port and user, valid for any database."""
+
+    def esc(value: str) -> str:
+        return value.replace("\\", "\\\\").replace(":", "\\:")
+
+    return f"{esc(conn.host)}:{conn.port}:*:{esc(conn.user)}:{esc(password)}\n"
+
+
+def conninfo(conn: Connection) -> str:
+    """A libpq connection string for ``conn``: never a password (that comes from PGPASSFILE)."""
+    params: dict[str, str | int] = {
+        "host": conn.host,
+        "port": conn.port,
+        "dbname": conn.database,
+        "user": conn.user,
+        "sslmode": str(conn.tls),
+        "application_name": "strongroom",
+        "connect_timeout": 15,
+    }
+    if conn.tls is not TLSMode.DISABLE and conn.ca_file is not None:
+        params["sslrootcert"] = str(conn.ca_file)
+    return make_conninfo("", **params)
+
+
+def connect(conn: Connection, password: str | None) -> psycopg.Connection[tuple[object, ...]]:
+    """An autocommit session with canonical output settings, or an :class:`EngineError`."""
+    try:
+        session = psycopg.connect(conninfo(conn), password=password, autocommit=True)
+    except psycopg.Error as exc:
+        raise EngineError(
+            f"cannot connect to PostgreSQL as {conn.describe()}: {scrub(str(exc), [password])}",
+            reason="DatabaseUnavailable",
+        ) from exc
+    for statement in _SESSION_SETTINGS:
+        session.execute(statement.encode())
+    return cast("psycopg.Connection[tuple[object, ...]]", session)
+
+
+def table_fingerprints(
+    session: psycopg.Connection[tuple[object, ...]],
+) -> tuple[TableFingerprint, ...]:
+    """Fingerprint every user table visible in ``session``'s current snapshot."""
+    result = []
+    for oid, schema, table in session.execute(_TABLES).fetchall():
+        pk = session.execute(_PRIMARY_KEY, (oid,)).fetchall()
+        order: sql.Composable
+        if pk:
+            order = sql.SQL(", ").join(
+                sql.SQL('{} COLLATE "C"').format(sql.Identifier(str(name)))
+                if collatable
+                else sql.Identifier(str(name))
+                for name, collatable in pk
+            )
+        else:
+            order = sql.SQL('t::text COLLATE "C"')
+        query = sql.SQL("COPY (SELECT * FROM {}.{} AS t ORDER BY {}) TO STDOUT").format(
+            sql.Identifier(str(schema)), sql.Identifier(str(table)), order
+        )
+        digest, rows = hashlib.sha256(), 0
+        with session.cursor() as cur, cur.copy(query) as copy:
+            for block in copy:
+                digest.update(block)
+                rows += bytes(block).count(b"\n")
+        result.append(TableFingerprint(f"{schema}.{table}", rows, digest.hexdigest()))
+    return tuple(result)
+
+
+class PostgresDump:
+    """A running ``pg_dump`` plus the fingerprints computed on its snapshot."""
+
+    def __init__(
+        self, proc: ToolProcess, fingerprints: Future[tuple[TableFingerprint, ...]]
+    ) -> None:
+        assert proc.proc.stdout is not None  # noqa: S101 - opened with stdout=PIPE
+        self._proc = proc
+        self._reader = TailReader(cast("BinaryIO", proc.proc.stdout))
+        self._stdout = cast("BinaryIO", self._reader)
+        self._fingerprints = fingerprints
+        self.pid = proc.proc.pid
+
+    @property
+    def stdout(self) -> BinaryIO:
+        """The custom-format archive as pg_dump writes it."""
+        return self._stdout
+
+    @property
+    def fingerprints(self) -> tuple[TableFingerprint, ...]:
+        """Fingerprints of the exported snapshot (waits for them)."""
+        try:
+            return self._fingerprints.result()
+        except psycopg.Error as exc:
+            raise EngineError(
+                f"fingerprinting the dumped snapshot failed: {self._proc.scrub(str(exc))}",
+                reason="DatabaseUnavailable",
+            ) from exc
+
+    def finish(self) -> None:
+        """Check that pg_dump exited 0 after writing a whole archive and fingerprints exist."""
+        if not self._reader.eof:
+            self._proc.stop()
+            raise EngineError("pg_dump output was not read to the end; the dump is incomplete")
+        code = self._proc.wait()
+        if code != 0:
+            raise self._proc.failure("the dump", code)
+        if not self._reader.head.startswith(_MAGIC):
+            raise EngineError(
+                f"pg_dump exited 0 but wrote {self._reader.total} bytes that are not a "
+                "custom-format archive; the dump is incomplete"
+            )
+        _ = self.fingerprints
+
+
+class PostgresEngine:
+    """The PostgreSQL engine (``engine: postgresql``)."""
+
+    name = "postgresql"
+
+    def __init__(self, bindir: Path | None = None) -> None:
+        self._search = [bindir] if bindir is not None else _bindirs()
+
+    def _tool(self, name: str) -> str:
+        # Prefer the newest versioned directory over PATH: Debian's PATH entry is a wrapper.
+        for directory in self._search:
+            if (directory / name).is_file():
+                return str(directory / name)
+        return find_tool(name)
+
+    @contextlib.contextmanager
+    def _tool_env(self, conn: Connection) -> Iterator[tuple[dict[str, str], str | None]]:
+        password = read_password(conn)
+        with private_dir() as secrets:
+            extra = {"PGCONNECT_TIMEOUT": "15"}
+            if password is not None:
+                extra["PGPASSFILE"] = str(
+                    write_secret_file(secrets / "pgpass", pgpass_line(conn, password))
+                )
+            yield child_env(extra), password
+
+    @contextlib.contextmanager
+    def dump(self, conn: Connection) -> Iterator[PostgresDump]:
+        """Start ``pg_dump -Fc -Z0`` on an exported snapshot and fingerprint that snapshot."""
+        pg_dump = self._tool("pg_dump")
+        with self._tool_env(conn) as (env, password):
+            session = connect(conn, password)
+            try:
+                self._check_tool_major(session, pg_dump)
+                session.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                row = session.execute(b"SELECT pg_export_snapshot()").fetchone()
+                assert row is not None  # noqa: S101 - the function always returns a row
+                argv = [
+                    pg_dump,
+                    "--format=custom",
+                    "--compress=0",
+                    f"--snapshot={row[0]}",
+                    "--no-password",
+                    f"--dbname={conninfo(conn)}",
+                ]
+                proc = ToolProcess(argv, env=env, secrets=[password], stdout=subprocess.PIPE)
+                try:
+                    future: Future[tuple[TableFingerprint, ...]] = Future()
+                    thread = threading.Thread(target=_run_into, args=(future, session), daemon=True)
+                    thread.start()
+                    yield PostgresDump(proc, future)
+                finally:
+                    proc.stop()
+                    if thread.is_alive():
+                        with contextlib.suppress(psycopg.Error):
+                            session.cancel_safe(timeout=5)
+                    thread.join()
+            finally:
+                with contextlib.suppress(psycopg.Error):
+                    session.close()
+
+    def _check_tool_major(self, session: psycopg.Connection[tuple[object, ...]], tool: str) -> None:
+        server_major = session.info.server_version // 10000
+        tool_major = _major(tool_version(tool))
+        if tool_major < server_major:
+            raise EngineError(
+                f"pg_dump {tool_major} cannot dump a PostgreSQL {server_major} server; "
+                f"the image must carry client tools of version {server_major} or newer",
+                reason="DatabaseToolTooOld",
+            )
+
+    def restore(self, conn: Connection, source: BinaryIO, *, allow_overwrite: bool = False) -> None:
+        """Restore a custom-format archive from ``source`` with ``pg_restore`` in one transaction.
+
+        With ``allow_overwrite`` the archive's objects replace existing ones (``--clean``).
+        """
+        if not allow_overwrite and not self.is_empty(conn):
+            raise ConfigError(
+                f"restore target {conn.describe()} is not empty; restore into an empty database "
+                "or set allowOverwrite (allow_overwrite=True) to replace its objects",
+                reason="RestoreTargetNotEmpty",
+            )
+        argv = [
+            self._tool("pg_restore"),
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+            "--no-password",
+            f"--dbname={conninfo(conn)}",
+        ]
+        if allow_overwrite:
+            argv += ["--clean", "--if-exists"]
+        with self._tool_env(conn) as (env, password):
+            proc = ToolProcess(argv, env=env, secrets=[password], stdin=subprocess.PIPE)
+            try:
+                assert proc.proc.stdin is not None  # noqa: S101 - opened with stdin=PIPE
+                feed(source, cast("BinaryIO", proc.proc.stdin))
+                code = proc.wait()
+            finally:
+                proc.stop()
+            if code != 0:
+                raise proc.failure(f"the restore into {conn.describe()}", code)
+
+    def fingerprints(self, conn: Connection) -> tuple[TableFingerprint, ...]:
+        """Fingerprint ``conn.database`` in one consistent read-only snapshot."""
+        password = read_password(conn)
+        with contextlib.closing(connect(conn, password)) as session:
+            try:
+                session.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                result = table_fingerprints(session)
+                session.execute(b"COMMIT")
+            except psycopg.Error as exc:
+                raise EngineError(
+                    f"fingerprinting {conn.describe()} failed: {scrub(str(exc), [password])}"
+                ) from exc
+            return result
+
+    def is_empty(self, conn: Connection) -> bool:
+        """True when the database has no user tables, views, sequences or functions."""
+        with contextlib.closing(connect(conn, read_password(conn))) as session:
+            row = session.execute(_USER_OBJECTS).fetchone()
+            return not (row and row[0])
+
+    def create_database(self, conn: Connection, name: str) -> None:
+        """``CREATE DATABASE name TEMPLATE template0`` (a clean, empty database)."""
+        self._admin(conn, sql.SQL("CREATE DATABASE {} TEMPLATE template0"), name)
+
+    def drop_database(self, conn: Connection, name: str) -> None:
+        """``DROP DATABASE IF EXISTS name WITH (FORCE)`` (disconnects leftover sessions)."""
+        self._admin(conn, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)"), name)
+
+    def _admin(self, conn: Connection, statement: sql.SQL, name: str) -> None:
+        password = read_password(conn)
+        with contextlib.closing(connect(conn, password)) as session:
+            try:
+                session.execute(statement.format(sql.Identifier(name)))
+            except psycopg.Error as exc:
+                raise EngineError(
+                    f"database {name} on {conn.host}:{conn.port}: {scrub(str(exc), [password])}"
+                ) from exc
+
+    def tool_versions(self) -> dict[str, str]:
+        """``pg_dump`` and ``pg_restore`` versions."""
+        return {name: tool_version(self._tool(name)) for name in ("pg_dump", "pg_restore")}
+
+    def server_version(self, conn: Connection) -> str:
+        """The server's ``server_version`` setting (e.g. ``15.18 (Debian 15.18-0+deb12u1)``)."""
+        with contextlib.closing(connect(conn, read_password(conn))) as session:
+            row = session.execute(b"SHOW server_version").fetchone()
+            return str(row[0]) if row else ""
+
+
+def _run_into(
+    future: Future[tuple[TableFingerprint, ...]],
+    session: psycopg.Connection[tuple[object, ...]],
+) -> None:
+    """Compute fingerprints in the dump's transaction; close it only after pg_dump is done."""
+    try:
+        future.set_result(table_fingerprints(session))
+    except BaseException as exc:  # noqa: BLE001 - handed to the reader of .fingerprints
+        future.set_exception(exc)
