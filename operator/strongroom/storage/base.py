@@ -90,8 +90,11 @@ class ObjectStore(Protocol):
     def get_bytes(self, key: str) -> bytes:
         """Read a small object whole."""
 
-    def open_read(self, key: str) -> BinaryIO:
-        """Stream an object; a connection reset resumes with a ranged GET of the same version."""
+    def open_read(self, key: str, *, etag: str | None = None) -> BinaryIO:
+        """Stream an object; a connection reset resumes with a ranged GET of the same version.
+
+        With ``etag`` the read fails (reason ``ObjectChanged``) unless the object still has it.
+        """
 
     def head(self, key: str) -> ObjectInfo | None:
         """Return the object's metadata, or ``None`` when it does not exist."""

@@ -83,9 +83,17 @@ class InMemoryObjectStore:
                 f"s3://{self.bucket}/{key} does not exist", reason="ObjectNotFound", retryable=False
             ) from None
 
-    def open_read(self, key: str) -> BinaryIO:
-        """Return a stream over the object at ``key``."""
-        return io.BytesIO(self.get_bytes(key))
+    def open_read(self, key: str, *, etag: str | None = None) -> BinaryIO:
+        """Return a stream over the object at ``key`` (as it is now, if ``etag`` still matches)."""
+        data = self.get_bytes(key)
+        info = self.head(key)
+        if etag is not None and info is not None and info.etag != etag:
+            raise StorageError(
+                f"s3://{self.bucket}/{key} changed while it was being read",
+                reason="ObjectChanged",
+                retryable=False,
+            )
+        return io.BytesIO(data)
 
     def head(self, key: str) -> ObjectInfo | None:
         """Return metadata for ``key`` or ``None``."""

@@ -173,9 +173,10 @@ class S3ObjectStore:
 
         return self._with_retries("get", key, call)
 
-    def open_read(self, key: str) -> BinaryIO:
+    def open_read(self, key: str, *, etag: str | None = None) -> BinaryIO:
         """Stream ``key``; resets resume with a ranged GET pinned to the same ETag."""
-        return cast("BinaryIO", io.BufferedReader(_S3Reader(self, key), buffer_size=1024 * 1024))
+        reader = _S3Reader(self, key, etag=etag)
+        return cast("BinaryIO", io.BufferedReader(reader, buffer_size=1024 * 1024))
 
     def head(self, key: str) -> ObjectInfo | None:
         """Return the object's metadata, or ``None`` when it does not exist."""
@@ -314,12 +315,12 @@ class _S3Upload(MultipartWriter):
 class _S3Reader(io.RawIOBase):
     """A streaming GET that resumes after a reset with a ranged GET of the same version."""
 
-    def __init__(self, store: S3ObjectStore, key: str) -> None:
+    def __init__(self, store: S3ObjectStore, key: str, *, etag: str | None) -> None:
         super().__init__()
         self._store = store
         self._key = key
         self._pos = 0
-        self._etag: str | None = None
+        self._etag = etag
         self._body: Any = None
         self._resumes = 0
 

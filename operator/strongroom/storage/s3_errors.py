@@ -119,7 +119,7 @@ def translate(  # noqa: PLR0911 - one return per error family reads best
     )
 
 
-def _translate_client_error(
+def _translate_client_error(  # noqa: PLR0911 - one return per S3 error family
     exc: ClientError, *, action: str, where: str, bucket: str
 ) -> StorageError:
     error = exc.response.get("Error", {})
@@ -145,8 +145,14 @@ def _translate_client_error(
             retryable=False,
         )
     if code in _PRECONDITION or status == 412:  # noqa: PLR2004 - HTTP Precondition Failed
+        if action == "get":
+            return StorageError(
+                f"S3 {action}: {where} changed while it was being read",
+                reason="ObjectChanged",
+                retryable=False,
+            )
         return StorageError(
-            f"S3 {action}: {where} already exists or changed meanwhile; refusing to overwrite",
+            f"S3 {action}: {where} already exists; refusing to overwrite",
             reason="ObjectExists",
             retryable=False,
         )
