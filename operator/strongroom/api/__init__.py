@@ -13,7 +13,10 @@ from strongroom.api.backup import (
     backup_name,
 )
 from strongroom.api.common import (
+    API_VERSION,
     DEFAULT_PORTS,
+    GROUP,
+    VERSION,
     BackupPhase,
     Condition,
     ConditionStatus,
@@ -26,7 +29,6 @@ from strongroom.api.common import (
     VerificationLevel,
     parse_duration,
 )
-from strongroom.api.crdgen import API_VERSION, GROUP, VERSION
 from strongroom.api.fingerprints import TableFingerprint, fingerprints_differ
 from strongroom.api.policy import (
     Assertion,

@@ -18,6 +18,10 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
+GROUP: Final = "strongroom.dev"
+VERSION: Final = "v1alpha1"
+API_VERSION: Final = f"{GROUP}/{VERSION}"
+
 DURATION_PATTERN: Final = r"^[0-9]+(s|m|h|d|w)$"
 _DURATION_RE: Final = re.compile(DURATION_PATTERN)
 _UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

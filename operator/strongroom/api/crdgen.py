@@ -18,12 +18,10 @@ import yaml
 from pydantic import BaseModel
 
 from strongroom.api.backup import BackupSpec, BackupStatus
+from strongroom.api.common import API_VERSION, GROUP, VERSION
 from strongroom.api.policy import BackupPolicySpec, BackupPolicyStatus
 from strongroom.api.restore import RestoreSpec, RestoreStatus
 
-GROUP: Final = "strongroom.dev"
-VERSION: Final = "v1alpha1"
-API_VERSION: Final = f"{GROUP}/{VERSION}"
 CATEGORIES: Final = ["strongroom"]
 
 # Keys of a pydantic schema node that carry meaning in an OpenAPI v3 structural schema, in
@@ -122,10 +120,8 @@ def _resource_schema(
                 "description": f"Versioned schema of this object: {API_VERSION}.",
             },
             "kind": {"type": "string", "description": f"Kind of this object: {kind}."},
-            "metadata": {
-                "type": "object",
-                "description": "Standard object metadata (name, namespace, labels, ...).",
-            },
+            # The API server owns metadata's schema and refuses anything but its type here.
+            "metadata": {"type": "object"},
             "spec": model_schema(spec),
             "status": model_schema(status),
         },

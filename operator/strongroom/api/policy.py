@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from strongroom.api.common import (
     DEFAULT_PORTS,
@@ -92,9 +92,16 @@ TLS_CA_MESSAGE: Final = (
 )
 
 
-def _rule(rule: str, message: str) -> dict[str, Any]:
-    """Return one ``x-kubernetes-validations`` entry for ``json_schema_extra``."""
-    return {"x-kubernetes-validations": [{"rule": rule, "message": message}]}
+def _rule(rule: str, message: str, field_path: str | None = None) -> dict[str, Any]:
+    """Return one ``x-kubernetes-validations`` entry for ``json_schema_extra``.
+
+    ``field_path`` (relative, like ``.rpo``) makes the API server report the error on that
+    field rather than on the object carrying the rule.
+    """
+    entry = {"rule": rule, "message": message}
+    if field_path is not None:
+        entry["fieldPath"] = field_path
+    return {"x-kubernetes-validations": [entry]}
 
 
 def _rules(*pairs: tuple[str, str]) -> dict[str, Any]:
@@ -359,6 +366,7 @@ class StorageSpec(SpecModel):
         json_schema_extra=_rule(
             "!has(self.allowedRegions) || self.region in self.allowedRegions",
             STORAGE_REGION_MESSAGE,
+            ".region",
         )
     )
 
@@ -393,14 +401,13 @@ class StorageSpec(SpecModel):
     ca_bundle_secret_ref: SecretKeyRef | None = Field(
         default=None, description="Secret key holding a PEM CA bundle for a private endpoint."
     )
-    allowed_regions: list[str] | None = Field(
+    allowed_regions: list[Annotated[str, StringConstraints(max_length=64)]] | None = Field(
         default=None,
         max_length=64,
         description=(
             "Data residency: the only regions backups and KMS keys may be in; region and "
             "encryption.kmsRegion must be listed."
         ),
-        json_schema_extra={"items": {"maxLength": 64}},
     )
 
     @model_validator(mode="after")
@@ -517,7 +524,9 @@ class ObjectivesSpec(SpecModel):
     """Recovery objectives the compliance checks measure against."""
 
     model_config = ConfigDict(
-        json_schema_extra=_rule("!self.rpo.matches('^(0*[0-5]?[0-9]s|0+[mhdw])$')", RPO_MESSAGE)
+        json_schema_extra=_rule(
+            "!self.rpo.matches('^(0*[0-5]?[0-9]s|0+[mhdw])$')", RPO_MESSAGE, ".rpo"
+        )
     )
 
     rpo: Duration = Field(
@@ -600,6 +609,7 @@ class BackupPolicySpec(SpecModel):
             "!has(self.storage.allowedRegions) || !has(self.encryption.kmsRegion) "
             "|| self.encryption.kmsRegion in self.storage.allowedRegions",
             KMS_RESIDENCY_MESSAGE,
+            ".encryption.kmsRegion",
         )
     )
 
