@@ -71,6 +71,8 @@ class PolicyMetricsSnapshot:
         last_verification_success: End of the newest passed verification.
         last_verification_failure: End of the newest failed verification.
         last_restore_seconds: Duration of the newest verification restore (observed RTO).
+        verification_max_age_seconds: How old the newest passed verification may be
+            (``spec.verification.maxAge``); ``None`` when the policy sets none.
         key_created: Creation time of the primary encryption key version.
         key_rotation_period_seconds: Rotation period of the key; ``None`` when not rotated by us.
         key_versions_in_use: Key versions still needed by retained backups.
@@ -87,6 +89,7 @@ class PolicyMetricsSnapshot:
     last_verification_success: datetime | None = None
     last_verification_failure: datetime | None = None
     last_restore_seconds: float | None = None
+    verification_max_age_seconds: float | None = None
     key_created: datetime | None = None
     key_rotation_period_seconds: float | None = None
     key_versions_in_use: int = 0
@@ -147,6 +150,9 @@ _POLICY_GAUGES: tuple[_Gauge, ...] = (
     _Gauge("strongroom_verification_restore_duration_seconds",
            "Restore time measured by the newest verification: the observed RTO (NaN = none yet).",
            lambda s: _known(s.last_restore_seconds)),
+    _Gauge("strongroom_verification_max_age_seconds",
+           "How old the newest passed verification may be (NaN = no limit set).",
+           lambda s: _known(s.verification_max_age_seconds)),
     _Gauge("strongroom_encryption_key_created_timestamp_seconds",
            "Creation time of the primary key-encryption key version (Unix time; 0 = none).",
            lambda s: _timestamp(s.key_created)),

@@ -23,6 +23,7 @@ PER_POLICY_GAUGES = {
 }
 UNKNOWN_UNTIL_MEASURED = (
     "strongroom_verification_restore_duration_seconds",
+    "strongroom_verification_max_age_seconds",
     "strongroom_encryption_key_rotation_period_seconds",
 )
 
