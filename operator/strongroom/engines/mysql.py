@@ -1,1 +1,465 @@
-"""mysql engine."""
+"""MariaDB/MySQL: ``mariadb-dump --single-transaction``, fingerprints from a matching snapshot.
+
+MariaDB cannot hand a snapshot from one session to another, so the dump tool and the
+fingerprint session each open their own ``WITH CONSISTENT SNAPSHOT`` transaction. What ties
+them together is :class:`Consistency`:
+
+* ``locked`` (default): a third session holds ``FLUSH TABLES WITH READ LOCK`` while both
+  snapshots start, then releases it. No commit can fall between the two, so the fingerprints
+  describe exactly the dumped data. Writes pause for that moment (milliseconds, at most
+  ``lock_wait_timeout`` seconds while the lock waits for running statements); needs ``RELOAD``.
+* ``snapshot``: no lock. Each side is consistent on its own, but writes committed between the
+  two snapshot starts make the fingerprints differ from the dump, and verification reports it.
+
+Completeness: the tool's exit code AND its ``-- Dump completed`` trailer are checked.
+Fingerprints stream every row in primary-key order through an unbuffered cursor and hash the
+server's own text rendering on the client — exact, and constant in memory for any table size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import subprocess
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+import pymysql
+import pymysql.cursors
+
+from strongroom.api.fingerprints import TableFingerprint
+from strongroom.engines.base import Connection, TLSMode, read_password
+from strongroom.engines.tooling import (
+    TailReader,
+    ToolProcess,
+    child_env,
+    feed,
+    find_tool,
+    private_dir,
+    scrub,
+    tool_version,
+    write_secret_file,
+)
+from strongroom.errors import ConfigError, EngineError
+
+_TRAILER = b"-- Dump completed"
+_TXN_STARTED = "-- Starting transaction..."
+_DUMP_FLAGS = (
+    "--single-transaction",
+    "--quick",
+    "--routines",
+    "--triggers",
+    "--events",
+    "--hex-blob",
+    "--default-character-set=utf8mb4",
+    "--skip-dump-date",
+    "--no-tablespaces",
+    "--verbose",
+)
+_MAX_SORT_LENGTH = 8 * 1024 * 1024
+#: pymysql converters without the decoders: values arrive as the server's own text/bytes.
+_ENCODERS_ONLY = {k: v for k, v in pymysql.converters.conversions.items() if not isinstance(k, int)}
+_ACCESS_DENIED = 1227
+_ERROR_PREFIXES = ("ERROR", "Warning", "mariadb", "mysql", "mysqldump")
+
+
+def is_error_line(line: str) -> bool:
+    """Keep the client's own error lines; drop its echo of the failing statement (row data)."""
+    return line.startswith(_ERROR_PREFIXES)
+
+
+class Consistency(StrEnum):
+    """How the fingerprint snapshot is aligned with the dump's snapshot (see module doc)."""
+
+    LOCKED = "locked"
+    SNAPSHOT = "snapshot"
+
+
+def _option_value(value: str) -> str:
+    """Quote ``value`` for a MySQL option file (backslash and ``"`` escaped, ``#`` kept)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def defaults_file_text(conn: Connection, password: str | None) -> str:
+    """The ``[client]`` option file that carries the password (and TLS files) to the tools."""
+    lines = ["[client]", f"user={_option_value(conn.user)}"]
+    if password is not None:
+        lines.append(f"password={_option_value(password)}")
+    if conn.tls is not TLSMode.DISABLE and conn.ca_file is not None:
+        lines.append(f"ssl-ca={_option_value(str(conn.ca_file))}")
+    return "\n".join(lines) + "\n"
+
+
+def tls_flags(tls: TLSMode, *, mariadb: bool) -> list[str]:
+    """Client flags for ``tls`` in the tool's dialect (MariaDB's vs MySQL's ``--ssl-mode``)."""
+    if not mariadb:
+        return [
+            {"disable": "--ssl-mode=DISABLED", "require": "--ssl-mode=REQUIRED"}.get(
+                tls, "--ssl-mode=VERIFY_IDENTITY"
+            )
+        ]
+    if tls is TLSMode.DISABLE:
+        return ["--skip-ssl"]
+    if tls is TLSMode.REQUIRE:
+        return ["--ssl", "--skip-ssl-verify-server-cert"]
+    return ["--ssl", "--ssl-verify-server-cert"]
+
+
+def _ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def render_row(row: tuple[object, ...]) -> bytes:
+    """One row as canonical text: tab-separated, NULL as backslash-N, bytes as hex."""
+    fields = []
+    for value in row:
+        if value is None:
+            fields.append(b"\\N")
+        elif isinstance(value, bytes | bytearray):
+            fields.append(b"\\x" + bytes(value).hex().encode())
+        else:
+            text = str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            fields.append(text.encode("utf-8", "surrogateescape"))
+    return b"\t".join(fields) + b"\n"
+
+
+def connect(conn: Connection, password: str | None, *, raw: bool = False) -> Any:
+    """A pymysql session (``raw``: values as the server's text, for fingerprints)."""
+    ssl: dict[str, Any] | None = None
+    if conn.tls is not TLSMode.DISABLE:
+        ssl = {"ca": str(conn.ca_file)} if conn.ca_file else {"check_hostname": False}
+        ssl["check_hostname"] = conn.tls is TLSMode.VERIFY_FULL
+    try:
+        session = pymysql.connect(
+            host=conn.host,
+            port=conn.port,
+            user=conn.user,
+            password=password or "",
+            database=conn.database,
+            charset="utf8mb4",
+            autocommit=True,
+            connect_timeout=15,
+            ssl=ssl,
+            ssl_verify_cert=conn.tls is TLSMode.VERIFY_FULL or None,
+            conv=_ENCODERS_ONLY if raw else None,
+        )
+    except pymysql.Error as exc:
+        raise EngineError(
+            f"cannot connect to MariaDB/MySQL as {conn.describe()}: {scrub(str(exc), [password])}",
+            reason="DatabaseUnavailable",
+        ) from exc
+    with session.cursor() as cur:
+        cur.execute("SET SESSION time_zone = '+00:00'")
+        cur.execute(f"SET SESSION max_sort_length = {_MAX_SORT_LENGTH}")
+    return session
+
+
+def table_fingerprints(session: Any, database: str) -> tuple[TableFingerprint, ...]:
+    """Fingerprint every base table of ``database`` in ``session``'s current snapshot.
+
+    Names are bare table names: the schema *is* the database, which a restore may rename.
+    """
+    with session.cursor() as cur:
+        cur.execute(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+            "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+            (database,),
+        )
+        tables = [_text(r[0]) for r in cur.fetchall()]
+    result = []
+    for table in tables:
+        with session.cursor() as cur:
+            cur.execute(
+                "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE "
+                "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s AND CONSTRAINT_NAME = 'PRIMARY' "
+                "ORDER BY ORDINAL_POSITION",
+                (database, table),
+            )
+            order = ", ".join(_ident(_text(r[0])) for r in cur.fetchall())
+            if not order:
+                cur.execute(
+                    "SELECT COLUMN_NAME FROM information_schema.COLUMNS "
+                    "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
+                    (database, table),
+                )
+                order = ", ".join(f"CAST({_ident(_text(r[0]))} AS BINARY)" for r in cur.fetchall())
+        digest, rows = hashlib.sha256(), 0
+        with session.cursor(pymysql.cursors.SSCursor) as cur:
+            cur.execute(f"SELECT * FROM {_ident(database)}.{_ident(table)} ORDER BY {order}")  # noqa: S608 - quoted identifiers
+            for row in cur.fetchall_unbuffered():
+                digest.update(render_row(row))
+                rows += 1
+        result.append(TableFingerprint(table, rows, digest.hexdigest()))
+    return tuple(result)
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class MySQLDump:
+    """A running ``mariadb-dump`` plus the fingerprints of its (aligned) snapshot."""
+
+    def __init__(
+        self, proc: ToolProcess, fingerprints: Future[tuple[TableFingerprint, ...]]
+    ) -> None:
+        assert proc.proc.stdout is not None  # noqa: S101 - opened with stdout=PIPE
+        self._proc = proc
+        self._reader = TailReader(cast("BinaryIO", proc.proc.stdout))
+        self._stdout = cast("BinaryIO", self._reader)
+        self._fingerprints = fingerprints
+        self.pid = proc.proc.pid
+
+    @property
+    def stdout(self) -> BinaryIO:
+        """The SQL dump as the tool writes it."""
+        return self._stdout
+
+    @property
+    def fingerprints(self) -> tuple[TableFingerprint, ...]:
+        """Fingerprints of the snapshot (waits for them)."""
+        try:
+            return self._fingerprints.result()
+        except pymysql.Error as exc:
+            raise EngineError(
+                f"fingerprinting the dumped snapshot failed: {self._proc.scrub(str(exc))}",
+                reason="DatabaseUnavailable",
+            ) from exc
+
+    def finish(self) -> None:
+        """Check exit code 0, the ``-- Dump completed`` trailer and the fingerprints."""
+        if not self._reader.eof:
+            self._proc.stop()
+            raise EngineError(f"{self._proc.tool} output was not read to the end; incomplete")
+        code = self._proc.wait()
+        if code != 0:
+            raise self._proc.failure("the dump", code)
+        if not has_trailer(self._reader.tail):
+            raise EngineError(
+                f"{self._proc.tool} exited 0 but its output lacks the '-- Dump completed' "
+                f"trailer after {self._reader.total} bytes; the dump is incomplete"
+            )
+        _ = self.fingerprints
+
+
+def has_trailer(tail: bytes) -> bool:
+    """Whether a dump's last line is mariadb-dump/mysqldump's ``-- Dump completed`` trailer."""
+    lines = tail.rstrip().splitlines()
+    return bool(lines) and lines[-1].startswith(_TRAILER)
+
+
+class MySQLEngine:
+    """The MariaDB/MySQL engine (``engine: mysql``)."""
+
+    name = "mysql"
+
+    def __init__(
+        self, consistency: Consistency = Consistency.LOCKED, *, lock_wait_timeout: int = 5
+    ) -> None:
+        self.consistency = consistency
+        self.lock_wait_timeout = lock_wait_timeout
+
+    def _dump_tool(self) -> str:
+        return find_tool("mariadb-dump", "mysqldump")
+
+    def _client_tool(self) -> str:
+        return find_tool("mariadb", "mysql")
+
+    def _argv(self, tool: str, defaults: Path, conn: Connection) -> list[str]:
+        mariadb = "mariadb" in tool_version(tool).lower()
+        return [
+            tool,
+            f"--defaults-extra-file={defaults}",  # must come first
+            f"--host={conn.host}",
+            f"--port={conn.port}",
+            "--protocol=TCP",
+            *tls_flags(conn.tls, mariadb=mariadb),
+        ]
+
+    @contextlib.contextmanager
+    def dump(self, conn: Connection) -> Iterator[MySQLDump]:
+        """Start ``mariadb-dump`` and fingerprint a snapshot aligned with it (see module doc)."""
+        password = read_password(conn)
+        with private_dir() as secrets:
+            defaults = write_secret_file(secrets / "client.cnf", defaults_file_text(conn, password))
+            argv = [*self._argv(self._dump_tool(), defaults, conn), *_DUMP_FLAGS, conn.database]
+            session = connect(conn, password, raw=True)
+            lock = connect(conn, password) if self.consistency is Consistency.LOCKED else None
+            proc: ToolProcess | None = None
+            thread: threading.Thread | None = None
+            try:
+                with session.cursor() as cur:
+                    cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                if lock is not None:
+                    self._lock(lock, conn)
+                with session.cursor() as cur:
+                    cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+                proc = ToolProcess(
+                    argv,
+                    env=child_env(),
+                    secrets=[password],
+                    stdout=subprocess.PIPE,
+                    progress_prefix="-- ",
+                    milestone=_TXN_STARTED,
+                    keep=is_error_line,
+                )
+                if lock is not None:
+                    if not proc.milestone_passed.wait(timeout=60):
+                        raise EngineError(f"{proc.tool} did not start its transaction within 60 s")
+                    with lock.cursor() as cur:
+                        cur.execute("UNLOCK TABLES")
+                future: Future[tuple[TableFingerprint, ...]] = Future()
+                thread = threading.Thread(
+                    target=_run_into, args=(future, session, conn.database), daemon=True
+                )
+                thread.start()
+                yield MySQLDump(proc, future)
+            finally:
+                if proc is not None:
+                    proc.stop()
+                if thread is not None and thread.is_alive():
+                    _kill_query(conn, password, session)
+                    thread.join()
+                for s in (lock, session):
+                    if s is not None:
+                        with contextlib.suppress(pymysql.Error, OSError):
+                            s.close()
+
+    def _lock(self, lock: Any, conn: Connection) -> None:
+        try:
+            with lock.cursor() as cur:
+                cur.execute(f"SET SESSION lock_wait_timeout = {int(self.lock_wait_timeout)}")
+                cur.execute("FLUSH TABLES WITH READ LOCK")
+        except pymysql.err.OperationalError as exc:
+            if exc.args and exc.args[0] == _ACCESS_DENIED:
+                raise ConfigError(
+                    f"{conn.user} may not run FLUSH TABLES WITH READ LOCK; grant it RELOAD, or "
+                    "choose consistency 'snapshot' (fingerprints may then differ under writes)",
+                    reason="MissingPrivilege",
+                ) from exc
+            raise EngineError(
+                f"could not take the brief global read lock on {conn.describe()} within "
+                f"{self.lock_wait_timeout} s (a long statement holds tables): {exc.args[-1]}",
+                reason="LockTimeout",
+            ) from exc
+
+    def restore(self, conn: Connection, source: BinaryIO, *, allow_overwrite: bool = False) -> None:
+        """Replay an SQL dump from ``source`` with the ``mariadb`` client into ``conn.database``.
+
+        DDL commits implicitly in MariaDB: a failed restore can leave a partial database, so
+        restore into a scratch or empty database and drop it on failure.
+        """
+        if not allow_overwrite and not self.is_empty(conn):
+            raise ConfigError(
+                f"restore target {conn.describe()} is not empty; restore into an empty database "
+                "or set allowOverwrite (allow_overwrite=True) to replace its tables",
+                reason="RestoreTargetNotEmpty",
+            )
+        password = read_password(conn)
+        with private_dir() as secrets:
+            defaults = write_secret_file(secrets / "client.cnf", defaults_file_text(conn, password))
+            argv = [
+                *self._argv(self._client_tool(), defaults, conn),
+                "--default-character-set=utf8mb4",
+                f"--database={conn.database}",
+            ]
+            proc = ToolProcess(
+                argv,
+                env=child_env(),
+                secrets=[password],
+                stdin=subprocess.PIPE,
+                keep=is_error_line,
+            )
+            try:
+                assert proc.proc.stdin is not None  # noqa: S101 - opened with stdin=PIPE
+                feed(source, cast("BinaryIO", proc.proc.stdin))
+                code = proc.wait()
+            finally:
+                proc.stop()
+            if code != 0:
+                raise proc.failure(f"the restore into {conn.describe()}", code)
+
+    def fingerprints(self, conn: Connection) -> tuple[TableFingerprint, ...]:
+        """Fingerprint ``conn.database`` in one consistent snapshot."""
+        password = read_password(conn)
+        session = connect(conn, password, raw=True)
+        try:
+            with session.cursor() as cur:
+                cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            result = table_fingerprints(session, conn.database)
+            session.rollback()
+        except pymysql.Error as exc:
+            raise EngineError(
+                f"fingerprinting {conn.describe()} failed: {scrub(str(exc), [password])}"
+            ) from exc
+        finally:
+            with contextlib.suppress(pymysql.Error, OSError):
+                session.close()
+        return result
+
+    def is_empty(self, conn: Connection) -> bool:
+        """True when the database has no tables, views, routines or events."""
+        rows = self._query(
+            conn,
+            "SELECT (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s)"
+            " + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = %s)"
+            " + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s)",
+            (conn.database,) * 3,
+        )
+        return int(cast("int", rows[0][0])) == 0
+
+    def create_database(self, conn: Connection, name: str) -> None:
+        """``CREATE DATABASE name CHARACTER SET utf8mb4``."""
+        self._query(conn, f"CREATE DATABASE {_ident(name)} CHARACTER SET utf8mb4")
+
+    def drop_database(self, conn: Connection, name: str) -> None:
+        """``DROP DATABASE IF EXISTS name``."""
+        self._query(conn, f"DROP DATABASE IF EXISTS {_ident(name)}")
+
+    def _query(
+        self, conn: Connection, statement: str, args: tuple[object, ...] = ()
+    ) -> list[tuple[object, ...]]:
+        password = read_password(conn)
+        session = connect(conn, password)
+        try:
+            with session.cursor() as cur:
+                cur.execute(statement, args or None)
+                return list(cur.fetchall())
+        except pymysql.Error as exc:
+            raise EngineError(f"{conn.describe()}: {scrub(str(exc), [password])}") from exc
+        finally:
+            with contextlib.suppress(pymysql.Error, OSError):
+                session.close()
+
+    def tool_versions(self) -> dict[str, str]:
+        """Dump and client tool versions."""
+        return {
+            Path(tool).name: tool_version(tool) for tool in (self._dump_tool(), self._client_tool())
+        }
+
+    def server_version(self, conn: Connection) -> str:
+        """``SELECT VERSION()`` (e.g. ``10.11.19-MariaDB-0+deb12u1``)."""
+        return str(self._query(conn, "SELECT VERSION()")[0][0])
+
+
+def _kill_query(conn: Connection, password: str | None, session: Any) -> None:
+    """Stop a fingerprint query still running in ``session`` (the dump was abandoned)."""
+    with contextlib.suppress(EngineError, pymysql.Error, OSError):
+        killer = connect(conn, password)
+        try:
+            with killer.cursor() as cur:
+                cur.execute(f"KILL QUERY {int(session.thread_id())}")
+        finally:
+            killer.close()
+
+
+def _run_into(future: Future[tuple[TableFingerprint, ...]], session: Any, database: str) -> None:
+    try:
+        future.set_result(table_fingerprints(session, database))
+    except BaseException as exc:  # noqa: BLE001 - handed to the reader of .fingerprints
+        future.set_exception(exc)

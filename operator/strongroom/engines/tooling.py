@@ -21,7 +21,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,6 +34,12 @@ _PASSWORD_PATTERNS = (
     re.compile(r"(?i)(identified\s+by\s+)('[^']*'|\"[^\"]*\")"),
 )
 _STDERR_LINES = 20
+_LINE_CHARS = 300
+#: Quoted text in a tool message: an identifier stays readable, anything else may be row data.
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_IDENTIFIER = re.compile(r"[\w.$`-]{1,64}")
+#: Lines some tools add after an error that quote statements or rows (PostgreSQL, MariaDB).
+_DATA_LINES = re.compile(r"^\s*(DETAIL|CONTEXT|Command was|LINE \d+|QUERY|STATEMENT)\b|^-{5,}$")
 _COPY_CHUNK = 1 << 20
 
 
@@ -45,6 +51,22 @@ def scrub(text: str, secrets: Sequence[str | None] = ()) -> str:
     for pattern in _PASSWORD_PATTERNS:
         text = pattern.sub(r"\1***", text)
     return text
+
+
+def redact_values(line: str) -> str:
+    """Replace quoted literals that are not plain identifiers (they may be row data) by '…'."""
+
+    def repl(match: re.Match[str]) -> str:
+        text = match.group(0)
+        return text if _IDENTIFIER.fullmatch(text[1:-1]) else text[0] + "…" + text[0]
+
+    line = _QUOTED.sub(repl, line)
+    return line if len(line) <= _LINE_CHARS else line[:_LINE_CHARS] + "…"
+
+
+def is_error_line(line: str) -> bool:
+    """Whether a stderr line is worth an error message (not a statement or data echo)."""
+    return bool(line.strip()) and not _DATA_LINES.search(line)
 
 
 def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -112,10 +134,18 @@ class ToolProcess:
         secrets: Sequence[str | None],
         stdin: int | None = None,
         stdout: int | None = None,
+        progress_prefix: str | None = None,
+        milestone: str | None = None,
+        keep: Callable[[str], bool] = is_error_line,
     ) -> None:
         self.tool = Path(argv[0]).name
+        self._keep = keep
         self._secrets = list(secrets)
         self._tail: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES)
+        self._progress_prefix = progress_prefix
+        self._milestone = milestone
+        #: Set when a progress line follows ``milestone`` (that step is done) or stderr closes.
+        self.milestone_passed = threading.Event()
         try:
             self.proc = subprocess.Popen(
                 list(argv),
@@ -132,8 +162,19 @@ class ToolProcess:
 
     def _read_stderr(self) -> None:
         assert self.proc.stderr is not None  # noqa: S101 - set by Popen above
-        for raw in self.proc.stderr:
-            self._tail.append(raw.decode("utf-8", "replace").rstrip())
+        seen_milestone = False
+        try:
+            for raw in self.proc.stderr:
+                line = raw.decode("utf-8", "replace").rstrip()
+                if self._progress_prefix is None or not line.startswith(self._progress_prefix):
+                    if self._keep(line):
+                        self._tail.append(redact_values(line))
+                elif seen_milestone:
+                    self.milestone_passed.set()
+                elif line == self._milestone:
+                    seen_milestone = True
+        finally:
+            self.milestone_passed.set()
 
     def stderr_tail(self) -> str:
         """The last lines the tool wrote to stderr, passwords scrubbed."""
