@@ -12,6 +12,7 @@ exception can be logged, put into an Event or a status condition as it is.
     │   ├── FormatError        the bytes are not a Strongroom object (bad magic, version, header)
     │   ├── IntegrityError     authentication failed: flipped bit, truncation, reordering, swap
     │   └── KeyUnavailableError  no key in the ring can open this object (names id/version needed)
+    │       └── KeyServiceUnavailableError  KMS unreachable or throttling (retryable)
     ├── EngineError            a dump or restore tool failed or produced an incomplete result
     ├── StorageError           the object store refused or failed (transient ones are retried)
     ├── VerificationError      a restored backup differs from what was dumped
@@ -67,6 +68,13 @@ class KeyUnavailableError(CryptoError):
     """No key available here opens the object; the message names the key id and version."""
 
     reason = "KeyUnavailable"
+
+
+class KeyServiceUnavailableError(KeyUnavailableError):
+    """The key service (AWS KMS) could not be reached or throttled us; retrying may help."""
+
+    reason = "KeyServiceUnavailable"
+    retryable = True
 
 
 class EngineError(StrongroomError):
