@@ -38,7 +38,15 @@ class _Readable(Protocol):
 
 @dataclass(frozen=True)
 class StreamStats:
-    """Sizes and the ciphertext digest of one pass over a data object."""
+    """Sizes and the ciphertext digest of one pass over a data object.
+
+    Attributes:
+        plaintext_size: Bytes of the dump itself (before compression / after decompression).
+        compressed_size: Bytes of the zstd stream, which is what the encryption layer carries
+            (the manifest calls this its ``plaintext_size``).
+        data_size: Bytes of the encrypted data object.
+        data_sha256: Hex sha256 of the encrypted data object.
+    """
 
     plaintext_size: int
     compressed_size: int
@@ -127,26 +135,51 @@ class _HashingSource:
 
 @dataclass(frozen=True)
 class Expected:
-    """What the manifest promises about the data object."""
+    """What the manifest promises about the data object.
+
+    ``decrypted_size`` is the byte count of the authenticated (still compressed) stream.
+    """
 
     header: Header
     data_size: int
     data_sha256: str
-    plaintext_size: int
+    decrypted_size: int
+
+
+class _CountingSource:
+    """Counts the authenticated bytes the decrypting reader yields to zstd."""
+
+    def __init__(self, inner: DecryptingReader) -> None:
+        self._inner = inner
+        self.size = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._inner.read(size)
+        self.size += len(data)
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class _Counters:
+    raw: _HashingSource
+    decrypted: _CountingSource
 
 
 @contextmanager
 def open_plaintext(
     raw: BinaryIO, *, dek: bytes, expected: Expected
-) -> Iterator[tuple[BinaryIO, _HashingSource]]:
-    """Yield the decompressed, authenticated plaintext of ``raw`` and its hashing source."""
+) -> Iterator[tuple[BinaryIO, _Counters]]:
+    """Yield the decompressed, authenticated plaintext of ``raw`` and the byte counters."""
     source = _HashingSource(raw)
-    reader = DecryptingReader(source, dek, expected_header=expected.header)
+    reader = _CountingSource(DecryptingReader(source, dek, expected_header=expected.header))
     decompressor = zstandard.ZstdDecompressor()
     with decompressor.stream_reader(
         cast("IO[bytes]", reader), read_across_frames=True, closefd=False
     ) as plain:
-        yield cast("BinaryIO", plain), source
+        yield cast("BinaryIO", plain), _Counters(raw=source, decrypted=reader)
 
 
 def check_integrity(raw: BinaryIO, *, dek: bytes, expected: Expected) -> StreamStats:
@@ -159,14 +192,18 @@ def check_integrity(raw: BinaryIO, *, dek: bytes, expected: Expected) -> StreamS
     """
     plaintext = 0
     try:
-        with open_plaintext(raw, dek=dek, expected=expected) as (plain, source):
+        with open_plaintext(raw, dek=dek, expected=expected) as (plain, counters):
             while chunk := plain.read(CHUNK):
                 plaintext += len(chunk)
-            source.drain()
+            # zstd may stop before the encryption layer said EOF; make the last segment count.
+            while counters.decrypted.read(CHUNK):
+                pass
+            counters.raw.drain()
     except zstandard.ZstdError as exc:
         raise IntegrityError(
             f"the decrypted payload is not a valid zstd stream ({exc}); the object is corrupt"
         ) from None
+    source = counters.raw
     digest = source.sha256.hexdigest()
     if source.size != expected.data_size:
         raise IntegrityError(
@@ -177,14 +214,14 @@ def check_integrity(raw: BinaryIO, *, dek: bytes, expected: Expected) -> StreamS
         raise IntegrityError(
             "data object sha256 differs from the manifest: it was altered or replaced"
         )
-    if plaintext != expected.plaintext_size:
+    if counters.decrypted.size != expected.decrypted_size:
         raise IntegrityError(
-            f"dump is {plaintext} bytes after decompression but the manifest records "
-            f"{expected.plaintext_size}"
+            f"payload is {counters.decrypted.size} bytes after decryption but the manifest "
+            f"records {expected.decrypted_size}"
         )
     return StreamStats(
         plaintext_size=plaintext,
-        compressed_size=0,
+        compressed_size=counters.decrypted.size,
         data_size=source.size,
         data_sha256=digest,
     )

@@ -1,0 +1,172 @@
+"""``strongroom agent verify``: prove a backup restores, at the level the policy asks.
+
+Levels build on each other (ARCHITECTURE "Verification levels"):
+
+1. integrity — the manifest authenticates with the data key, every segment of the data object
+   authenticates, and its size and sha256 match the manifest;
+2. restorability — the dump restores into a scratch database the agent creates on the scratch
+   server and always drops afterwards; the restore's wall time is the observed RTO;
+3. equivalence — table fingerprints after the restore equal those recorded at dump time.
+
+Custom SQL assertions, when configured, run in the scratch database after the restore.
+The result always names the highest level reached, and on failure the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal, Protocol
+
+from strongroom.agent import logs
+from strongroom.agent.config import AgentJob, Assertion, VerifyLevel
+from strongroom.agent.context import connection, object_keys, read_dek, storage_config
+from strongroom.agent.reading import OpenedBackup, check_backup, load_manifest, plaintext_of
+from strongroom.agent.report import AgentResult
+from strongroom.api.fingerprints import fingerprints_differ
+from strongroom.engines import Connection, Engine, engine_for
+from strongroom.errors import StrongroomError, VerificationError
+from strongroom.storage.base import ObjectStore
+
+Level = Literal["none", "integrity", "restorability", "equivalence"]
+
+
+class _Queries(Protocol):
+    def query_value(self, conn: Connection, sql: str) -> str | None: ...
+
+
+def run_verify(job: AgentJob, store: ObjectStore | None = None) -> AgentResult:
+    """Verify one backup; failures after setup come back as a failed result, not an exception."""
+    if job.verify is None:  # guaranteed by AgentJob validation; narrows the type
+        raise AssertionError("verify job without verify section")
+    started = time.monotonic()
+    spec = job.verify
+    dek = read_dek(job.dek_file)
+    engine = engine_for(job.engine) if spec.level is not VerifyLevel.INTEGRITY else None
+    if store is None:
+        from strongroom.storage.s3 import S3ObjectStore  # noqa: PLC0415 - boto3 only when used
+
+        store = S3ObjectStore(storage_config(job.storage))
+    data_key, manifest_key = object_keys(job)
+    result = AgentResult(
+        role="verify",
+        outcome="failed",
+        data_key=data_key,
+        manifest_key=manifest_key,
+        level_reached="none",
+    )
+    try:
+        manifest = load_manifest(store, manifest_key, dek)
+        opened = check_backup(store, manifest, dek, data_key=data_key)
+        result = result.model_copy(
+            update={
+                "level_reached": "integrity",
+                "data_size": opened.stats.data_size,
+                "data_sha256": opened.stats.data_sha256,
+                "plaintext_size": opened.stats.plaintext_size,
+                "tables": len(manifest.tables),
+            }
+        )
+        if engine is not None and spec.scratch is not None:
+            result = _restore_and_compare(
+                job, engine, store=store, opened=opened, dek=dek, result=result
+            )
+    except StrongroomError as exc:
+        if isinstance(exc, _PartialResultError):
+            result = exc.result
+        logs.failure("verify", "verification failed", reason=exc.reason, error=str(exc))
+        return result.model_copy(
+            update={
+                "reason": exc.reason,
+                "message": str(exc),
+                "total_seconds": round(time.monotonic() - started, 3),
+            }
+        )
+    level = result.level_reached
+    return result.model_copy(
+        update={
+            "outcome": "succeeded",
+            "reason": "Verified",
+            "message": f"backup {job.identity.backup} verified at level {level}",
+            "total_seconds": round(time.monotonic() - started, 3),
+        }
+    )
+
+
+def _restore_and_compare(
+    job: AgentJob,
+    engine: Engine,
+    *,
+    store: ObjectStore,
+    opened: OpenedBackup,
+    dek: bytes,
+    result: AgentResult,
+) -> AgentResult:
+    if job.verify is None or job.verify.scratch is None:  # checked by the caller
+        raise AssertionError("restore-and-compare without a scratch target")
+    scratch = job.verify.scratch
+    admin = connection(scratch.connection)
+    target = connection(scratch.connection, database=scratch.database)
+    engine.drop_database(admin, scratch.database)
+    engine.create_database(admin, scratch.database)
+    logs.step("scratch", "scratch database created", database=target.describe())
+    try:
+        started = time.monotonic()
+        with plaintext_of(store, opened, dek) as plain:
+            engine.restore(target, plain, allow_overwrite=False)
+        restore_seconds = round(time.monotonic() - started, 3)
+        logs.step("restore", "restored into scratch", seconds=restore_seconds)
+        result = result.model_copy(
+            update={"level_reached": "restorability", "restore_seconds": restore_seconds}
+        )
+        if job.verify.level is VerifyLevel.EQUIVALENCE:
+            actual = engine.fingerprints(target)
+            problems = fingerprints_differ(opened.manifest.tables, actual)
+            if problems:
+                result = result.model_copy(update={"mismatches": problems})
+                raise VerificationError(
+                    f"restored data differs from dump time in {len(problems)} place(s): "
+                    + "; ".join(problems[:3])
+                )
+            logs.step("equivalence", "fingerprints match", tables=len(actual))
+            result = result.model_copy(update={"level_reached": "equivalence"})
+        failed = _run_assertions(engine, target, job.verify.assertions)
+        if failed:
+            result = result.model_copy(update={"assertions_failed": failed})
+            raise VerificationError(
+                f"{len(failed)} custom assertion(s) failed: " + "; ".join(failed[:3]),
+                reason="AssertionFailed",
+            )
+    except StrongroomError as exc:
+        raise _PartialResultError(exc, result) from exc
+    finally:
+        engine.drop_database(admin, scratch.database)
+        logs.step("scratch", "scratch database dropped", database=target.describe())
+    return result
+
+
+def _run_assertions(engine: Engine, target: Connection, assertions: list[Assertion]) -> list[str]:
+    if not assertions:
+        return []
+    query_value = getattr(engine, "query_value", None)
+    if query_value is None:
+        raise VerificationError(
+            f"engine {engine.name} cannot run custom SQL assertions",
+            reason="AssertionsUnsupported",
+        )
+    queries: _Queries = engine  # type: ignore[assignment]
+    failed = []
+    for number, assertion in enumerate(assertions, start=1):
+        got = queries.query_value(target, assertion.sql)
+        if got != assertion.expect:
+            # Only the assertion's position and expectation: the value read may be row data.
+            failed.append(f"assertion {number} did not return {assertion.expect!r}")
+    return failed
+
+
+class _PartialResultError(VerificationError):
+    """Carries the partial result (level reached, RTO) out of a failed restore-and-compare."""
+
+    def __init__(self, cause: StrongroomError, result: AgentResult) -> None:
+        super().__init__(str(cause), reason=cause.reason)
+        self.retryable = cause.retryable
+        self.result = result
