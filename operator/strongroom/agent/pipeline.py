@@ -182,8 +182,17 @@ def open_plaintext(
         yield cast("BinaryIO", plain), _Counters(raw=source, decrypted=reader)
 
 
-def check_integrity(raw: BinaryIO, *, dek: bytes, expected: Expected) -> StreamStats:
+class _Writable(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+
+
+def check_integrity(
+    raw: BinaryIO, *, dek: bytes, expected: Expected, sink: _Writable | None = None
+) -> StreamStats:
     """Read the whole object once: every segment authenticates, sha256 and sizes match.
+
+    With ``sink``, the plaintext is also written there as it is read — only for sinks the
+    caller can discard when this raises (``strongroom decrypt`` writes a temporary file).
 
     Raises:
         IntegrityError: The object was altered, truncated, extended or swapped; the message
@@ -195,6 +204,8 @@ def check_integrity(raw: BinaryIO, *, dek: bytes, expected: Expected) -> StreamS
         with open_plaintext(raw, dek=dek, expected=expected) as (plain, counters):
             while chunk := plain.read(CHUNK):
                 plaintext += len(chunk)
+                if sink is not None:
+                    sink.write(chunk)
             # zstd may stop before the encryption layer said EOF; make the last segment count.
             while counters.decrypted.read(CHUNK):
                 pass
