@@ -17,7 +17,7 @@ from typing import Protocol, cast
 from strongroom import __version__
 
 #: Modules that contribute sub-commands, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("strongroom.cli.agent", "strongroom.cli.decrypt")
 
 
 class _CommandModule(Protocol):
