@@ -16,6 +16,7 @@ from strongroom.agent.context import object_keys
 from strongroom.agent.restore import run_restore
 from strongroom.agent.verify import run_verify
 from strongroom.crypto.manifest import from_json
+from strongroom.crypto.manifest import object_keys as crypto_object_keys
 from strongroom.errors import ConfigError, EngineError, StorageError
 
 World = Any  # the fixture type lives in this directory's conftest.py
@@ -100,8 +101,6 @@ def test_restore_brings_back_exactly_the_dump(world: World) -> None:
 
 
 def test_the_agent_names_objects_as_the_manifest_module_does(world: World) -> None:
-    from strongroom.crypto.manifest import object_keys as crypto_object_keys
-
     job = world.job("backup")
     run_backup(job, world.store)
     _, manifest_key = object_keys(job)
