@@ -13,6 +13,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from strongroom.api.fingerprints import TableFingerprint
+from strongroom.crypto.keyring import KeyBinding, KeyRing, KeyRingWrapper
+from strongroom.crypto.manifest import Manifest, object_keys, seal
 from strongroom.crypto.stream import DecryptingReader, Header, encrypt_bytes
 
 #: A tiny ciphertext segment: the first holds 128 - 40 - 16 = 72 plaintext bytes, others 112.
@@ -105,3 +108,41 @@ def sample(header: Header, dek: bytes) -> Sample:
 def header_for() -> object:
     """``header_for(backup, **changes)``: a header of another backup of the same policy."""
     return make_header
+
+
+@pytest.fixture(scope="session")
+def ring() -> KeyRing:
+    return KeyRing.generate("shop-backups", datetime(2026, 1, 1, tzinfo=UTC))
+
+
+@pytest.fixture(scope="session")
+def manifest_for(dek: bytes, ring: KeyRing) -> object:
+    """``manifest_for(header, dek=..., wrapper=...)``: a sealed manifest wrapped by the ring."""
+
+    def build(
+        header: Header, *, dek: bytes = dek, wrapper: KeyRingWrapper | None = None
+    ) -> Manifest:
+        wrapper = wrapper or KeyRingWrapper(ring)
+        data_key, _ = object_keys("backups", header)
+        return seal(
+            Manifest(
+                header=header,
+                data_key=data_key,
+                data_size=4242,
+                data_sha256="ab" * 32,
+                plaintext_size=4000,
+                tools={"pg_dump": "16.4"},
+                server_version="16.4",
+                tables=(
+                    TableFingerprint("public.customers", 12, "cd" * 32),
+                    TableFingerprint("public.orders", 340, "ef" * 32),
+                ),
+                created=header.created,
+                retention_deadline=datetime(2026, 3, 1, tzinfo=UTC),
+                wrapped_keys=(wrapper.wrap(dek, KeyBinding.for_header(header)),),
+                dump_size=123456,
+            ),
+            dek,
+        )
+
+    return build
