@@ -52,3 +52,24 @@ demo: deps tools ## Bring up the whole thing locally and show a first backup and
 fmt: deps ## Format and auto-fix
 	ruff format operator tests hack
 	ruff check --fix operator tests hack
+
+.PHONY: chart-crds
+chart-crds: ## Copy crds/ into the chart (charts/strongroom/files/crds); a test keeps them identical
+	rm -f charts/strongroom/files/crds/*.yaml
+	mkdir -p charts/strongroom/files/crds
+	cp crds/*.yaml charts/strongroom/files/crds/
+
+.PHONY: chart-lint
+chart-lint: tools ## helm lint --strict the chart (with every optional part on, too)
+	@helm=$$(bash hack/build-tools.sh | tail -1 | sed 's/^bin: //')/helm; \
+	$$helm lint --strict charts/strongroom && \
+	$$helm lint --strict charts/strongroom --set prometheusRule.enabled=true,serviceMonitor.enabled=true,grafanaDashboard.enabled=true,networkPolicy.enabled=true,ha.enabled=true
+
+.PHONY: promtool-test
+promtool-test: ## promtool check + unit-test every alert (charts/strongroom/prometheus_rules, tests/rules)
+	promtool check rules charts/strongroom/prometheus_rules/*.yaml
+	cd charts/strongroom/tests/rules && promtool test rules *.test.yaml
+
+.PHONY: e2e-kind
+e2e-kind: deps ## On a machine with Docker: build the image, kind cluster, helm install, run the e2e suite on it
+	@bash hack/e2e-kind.sh
