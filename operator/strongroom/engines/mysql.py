@@ -48,7 +48,7 @@ from strongroom.errors import ConfigError, EngineError
 
 _TRAILER = b"-- Dump completed"
 _TXN_STARTED = "-- Starting transaction..."
-_DUMP_FLAGS = (
+DUMP_FLAGS = (
     "--single-transaction",
     "--quick",
     "--routines",
@@ -107,6 +107,23 @@ def tls_flags(tls: TLSMode, *, mariadb: bool) -> list[str]:
     if tls is TLSMode.REQUIRE:
         return ["--ssl", "--skip-ssl-verify-server-cert"]
     return ["--ssl", "--ssl-verify-server-cert"]
+
+
+def client_argv(tool: str, defaults: Path, conn: Connection, *, mariadb: bool) -> list[str]:
+    """Common arguments of the dump tool and the client; the password stays in ``defaults``."""
+    return [
+        tool,
+        f"--defaults-extra-file={defaults}",  # must come first
+        f"--host={conn.host}",
+        f"--port={conn.port}",
+        "--protocol=TCP",
+        *tls_flags(conn.tls, mariadb=mariadb),
+    ]
+
+
+def dump_argv(tool: str, defaults: Path, conn: Connection, *, mariadb: bool) -> list[str]:
+    """The full dump command line for ``conn.database``."""
+    return [*client_argv(tool, defaults, conn, mariadb=mariadb), *DUMP_FLAGS, conn.database]
 
 
 def _ident(name: str) -> str:
@@ -271,14 +288,7 @@ class MySQLEngine:
 
     def _argv(self, tool: str, defaults: Path, conn: Connection) -> list[str]:
         mariadb = "mariadb" in tool_version(tool).lower()
-        return [
-            tool,
-            f"--defaults-extra-file={defaults}",  # must come first
-            f"--host={conn.host}",
-            f"--port={conn.port}",
-            "--protocol=TCP",
-            *tls_flags(conn.tls, mariadb=mariadb),
-        ]
+        return client_argv(tool, defaults, conn, mariadb=mariadb)
 
     @contextlib.contextmanager
     def dump(self, conn: Connection) -> Iterator[MySQLDump]:
@@ -286,7 +296,9 @@ class MySQLEngine:
         password = read_password(conn)
         with private_dir() as secrets:
             defaults = write_secret_file(secrets / "client.cnf", defaults_file_text(conn, password))
-            argv = [*self._argv(self._dump_tool(), defaults, conn), *_DUMP_FLAGS, conn.database]
+            tool = self._dump_tool()
+            mariadb = "mariadb" in tool_version(tool).lower()
+            argv = dump_argv(tool, defaults, conn, mariadb=mariadb)
             session = connect(conn, password, raw=True)
             lock = connect(conn, password) if self.consistency is Consistency.LOCKED else None
             proc: ToolProcess | None = None

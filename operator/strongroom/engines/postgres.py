@@ -116,6 +116,36 @@ def conninfo(conn: Connection) -> str:
     return make_conninfo("", **params)
 
 
+def dump_argv(pg_dump: str, conn: Connection, *, snapshot: str) -> list[str]:
+    """``pg_dump`` in custom format, uncompressed (zstd follows), on the exported snapshot."""
+    return [
+        pg_dump,
+        "--format=custom",
+        "--compress=0",
+        f"--snapshot={snapshot}",
+        "--no-password",
+        f"--dbname={conninfo(conn)}",
+    ]
+
+
+def restore_argv(pg_restore: str, conn: Connection, *, clean: bool) -> list[str]:
+    """``pg_restore`` from stdin in one transaction, stopping at the first error.
+
+    Ownership and grants are not restored (the target's roles differ from the source's);
+    ``clean`` drops the archive's objects first (an allowed overwrite).
+    """
+    argv = [
+        pg_restore,
+        "--no-owner",
+        "--no-privileges",
+        "--exit-on-error",
+        "--single-transaction",
+        "--no-password",
+        f"--dbname={conninfo(conn)}",
+    ]
+    return [*argv, "--clean", "--if-exists"] if clean else argv
+
+
 def connect(conn: Connection, password: str | None) -> psycopg.Connection[tuple[object, ...]]:
     """An autocommit session with canonical output settings, or an :class:`EngineError`."""
     try:
@@ -241,14 +271,7 @@ class PostgresEngine:
                 session.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 row = session.execute(b"SELECT pg_export_snapshot()").fetchone()
                 assert row is not None  # noqa: S101 - the function always returns a row
-                argv = [
-                    pg_dump,
-                    "--format=custom",
-                    "--compress=0",
-                    f"--snapshot={row[0]}",
-                    "--no-password",
-                    f"--dbname={conninfo(conn)}",
-                ]
+                argv = dump_argv(pg_dump, conn, snapshot=str(row[0]))
                 proc = ToolProcess(argv, env=env, secrets=[password], stdout=subprocess.PIPE)
                 try:
                     future: Future[tuple[TableFingerprint, ...]] = Future()
@@ -286,17 +309,7 @@ class PostgresEngine:
                 "or set allowOverwrite (allow_overwrite=True) to replace its objects",
                 reason="RestoreTargetNotEmpty",
             )
-        argv = [
-            self._tool("pg_restore"),
-            "--no-owner",
-            "--no-privileges",
-            "--exit-on-error",
-            "--single-transaction",
-            "--no-password",
-            f"--dbname={conninfo(conn)}",
-        ]
-        if allow_overwrite:
-            argv += ["--clean", "--if-exists"]
+        argv = restore_argv(self._tool("pg_restore"), conn, clean=allow_overwrite)
         with self._tool_env(conn) as (env, password):
             proc = ToolProcess(argv, env=env, secrets=[password], stdin=subprocess.PIPE)
             try:

@@ -79,7 +79,7 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 @contextlib.contextmanager
 def private_dir() -> Iterator[Path]:
     """A fresh 0700 directory for secret files, removed with its content on exit."""
-    path = Path(tempfile.mkdtemp(prefix="strongroom-"))
+    path = Path(tempfile.mkdtemp(prefix="strongroom-secrets-"))
     try:
         path.chmod(0o700)
         yield path
