@@ -81,7 +81,7 @@ class Header:
         if not isinstance(self.created, datetime) or self.created.utcoffset() is None:
             raise FormatError("header field created must be a timezone-aware datetime")
         object.__setattr__(self, "created", self.created.astimezone(UTC))
-        if self.compression not in COMPRESSIONS:
+        if not isinstance(self.compression, str) or self.compression not in COMPRESSIONS:
             raise FormatError(
                 f"header field compression is {self.compression!r}; "
                 f"this build reads {sorted(COMPRESSIONS)}"
