@@ -7,8 +7,8 @@ the only proof a backup is worth keeping. What triggers one, in order of the spe
   since the newest verification;
 * ``verification.everyNthBackup: N``: due once N good backups were made after the newest
   verified one (or one, if none was ever verified);
-* neither: due when the newest verification is older than half of ``verification.maxAge``, so
-  a policy left to defaults stays compliant.
+* neither: due when the newest *passed* verification is older than half of
+  ``verification.maxAge`` (or after a failure), so a policy left to defaults stays compliant.
 
 The candidate is always the newest good backup not yet verified; one verification runs at a
 time per policy.
@@ -83,9 +83,11 @@ def decide(
         due, reason = len(since) >= needed, Reason.VERIFICATION_EVERY_NTH
     else:
         half = spec.max_age.to_timedelta() / 2
-        due = last_time is None or now - last_time >= half
+        passed = [b.verified_at for b in observed.backups if b.verified_good and b.verified_at]
+        last_pass = max(passed, default=None)
+        due = last_pass is None or now - last_pass >= half
         reason = Reason.VERIFICATION_AGING
-        next_due = None if last_time is None else last_time + half
+        next_due = None if last_pass is None else last_pass + half
     if not due:
         return VerificationDecision(due=False, reason=None, action=None, next_due=next_due)
     target = candidate(observed.backups, excluded)
