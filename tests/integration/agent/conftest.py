@@ -146,6 +146,10 @@ class Harness:
     def agent(self, role: str, job: Path) -> Run:
         return self.run("agent", role, "--job", str(job))
 
+    def person_env(self) -> dict[str, str]:
+        """A person's shell: AWS credentials in the usual environment variables."""
+        return person_env(self.s3)
+
     @staticmethod
     def connection(conn: Connection, *, database: str | None = None) -> dict[str, Any]:
         """The job-file form of ``conn`` (optionally another database on the same server)."""
