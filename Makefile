@@ -53,6 +53,10 @@ fmt: deps ## Format and auto-fix
 	ruff format operator tests hack
 	ruff check --fix operator tests hack
 
+.PHONY: crds
+crds: ## Generate crds/*.yaml from the API models (strongroom.api); a unit test keeps them in sync
+	$(PY) -m strongroom.api.crdgen crds/
+
 .PHONY: chart-crds
 chart-crds: ## Copy crds/ into the chart (charts/strongroom/files/crds); a test keeps them identical
 	rm -f charts/strongroom/files/crds/*.yaml
