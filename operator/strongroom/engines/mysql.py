@@ -64,6 +64,8 @@ _MAX_SORT_LENGTH = 8 * 1024 * 1024
 #: pymysql converters without the decoders: values arrive as the server's own text/bytes.
 _ENCODERS_ONLY = {k: v for k, v in pymysql.converters.conversions.items() if not isinstance(k, int)}
 _ACCESS_DENIED = 1227
+#: Longest time writes may stay paused while the dump tool opens its snapshot.
+_SNAPSHOT_WAIT = 10
 _ERROR_PREFIXES = ("ERROR", "Warning", "mariadb", "mysql", "mysqldump")
 
 
@@ -320,8 +322,11 @@ class MySQLEngine:
                     keep=is_error_line,
                 )
                 if lock is not None:
-                    if not proc.milestone_passed.wait(timeout=60):
-                        raise EngineError(f"{proc.tool} did not start its transaction within 60 s")
+                    if not proc.milestone_passed.wait(timeout=_SNAPSHOT_WAIT):
+                        raise EngineError(
+                            f"{proc.tool} did not report its snapshot within {_SNAPSHOT_WAIT} s; "
+                            "released the read lock and gave up"
+                        )
                     with lock.cursor() as cur:
                         cur.execute("UNLOCK TABLES")
                 future: Future[tuple[TableFingerprint, ...]] = Future()
