@@ -17,13 +17,19 @@ import os
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from strongroom.crypto.header import canonical_json, format_time, parse_time
+from strongroom.crypto.header import canonical_json, format_time
+from strongroom.crypto.keyring_layout import (
+    LAYOUT_VERSION,
+    parse_json,
+    ring_entries,
+    secret_json_data,
+)
+from strongroom.crypto.keystate import KeyState
 from strongroom.crypto.wrapping import KeyBinding, KeyWrapper, WrappedKey
 from strongroom.errors import ConfigError, FormatError, IntegrityError, KeyUnavailableError
 
@@ -43,7 +49,6 @@ __all__ = [
 #: The Secret key holding the ring's metadata (never key material).
 METADATA_KEY = "keyring.json"
 KEK_SIZE = 32
-_LAYOUT_VERSION = 1
 _EXPORT_KIND = "strongroom-keyring-export"
 _WRAP_NONCE_SIZE = 12
 
@@ -51,15 +56,6 @@ _WRAP_NONCE_SIZE = 12
 def material_key(version: int) -> str:
     """The Secret key that holds version ``version``'s 32 raw bytes."""
     return f"kek-v{version}"
-
-
-class KeyState(StrEnum):
-    """Life cycle of one KEK version."""
-
-    PRIMARY = "primary"
-    DECRYPT_ONLY = "decrypt-only"
-    RETIRED = "retired"
-    DESTROYED = "destroyed"
 
 
 @dataclass(frozen=True)
@@ -209,7 +205,7 @@ class KeyRing:
 
     def _metadata(self) -> dict[str, Any]:
         return {
-            "layout": _LAYOUT_VERSION,
+            "layout": LAYOUT_VERSION,
             "keyId": self.key_id,
             "versions": [
                 {"version": v.version, "created": format_time(v.created), "state": str(v.state)}
@@ -234,8 +230,8 @@ class KeyRing:
                 f"key ring Secret has no {METADATA_KEY!r} key: create the ring with "
                 "`strongroom keys init` or restore the Secret from the escrow export"
             )
-        meta = _parse_json(raw, where=f"Secret key {METADATA_KEY!r}")
-        entries = _ring_entries(meta, where=f"Secret key {METADATA_KEY!r}")
+        meta = parse_json(raw, where=f"Secret key {METADATA_KEY!r}")
+        entries = ring_entries(meta, where=f"Secret key {METADATA_KEY!r}")
         key_id: str = meta["keyId"]
         known = {material_key(number) for number, _, _ in entries}
         stray = sorted(k for k in data if k.startswith("kek-v") and k not in known)
@@ -274,12 +270,18 @@ class KeyRing:
 
     @classmethod
     def from_export_json(cls, data: bytes) -> KeyRing:
-        """Read a :meth:`to_export_json` file; :class:`ConfigError` if it is not one."""
+        """Read an escrow file; :class:`ConfigError` if it is not one.
+
+        Accepts :meth:`to_export_json` output and also the key ring Secret itself as
+        ``kubectl get secret <name> -o json`` prints it, so either can be kept in escrow.
+        """
         where = "key ring export file"
-        meta = _parse_json(data, where=where)
+        meta = parse_json(data, where=where)
+        if meta.get("kind") == "Secret" and meta.get("apiVersion") == "v1":
+            return cls.from_secret_data(secret_json_data(meta, where=where))
         if meta.get("kind") != _EXPORT_KIND:
             raise ConfigError(f"{where} is not a Strongroom key ring export (kind is missing)")
-        entries = _ring_entries(meta, where=where)
+        entries = ring_entries(meta, where=where)
         versions: list[KeyVersion] = []
         for (number, created, state), entry in zip(entries, meta["versions"], strict=True):
             material = None
@@ -292,47 +294,6 @@ class KeyRing:
                     ) from None
             versions.append(KeyVersion(meta["keyId"], number, created, state, material))
         return cls(meta["keyId"], tuple(versions))
-
-
-def _parse_json(raw: bytes, *, where: str) -> dict[str, Any]:
-    try:
-        parsed = json.loads(bytes(raw).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError, TypeError):
-        raise ConfigError(f"{where} is not UTF-8 JSON: restore it from the escrow export") from None
-    if not isinstance(parsed, dict):
-        raise ConfigError(f"{where} must be a JSON object")
-    return parsed
-
-
-def _ring_entries(meta: dict[str, Any], *, where: str) -> list[tuple[int, datetime, KeyState]]:
-    if meta.get("layout") != _LAYOUT_VERSION:
-        raise ConfigError(f"{where}: layout must be {_LAYOUT_VERSION}; this build reads no other")
-    key_id = meta.get("keyId")
-    if not isinstance(key_id, str) or not key_id or not key_id.isprintable():
-        raise ConfigError(f"{where}: keyId must be a non-empty string")
-    raw_versions = meta.get("versions")
-    if not isinstance(raw_versions, list) or not raw_versions:
-        raise ConfigError(f"{where}: versions must be a non-empty list")
-    entries: list[tuple[int, datetime, KeyState]] = []
-    for position, entry in enumerate(raw_versions):
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: versions[{position}] must be an object")
-        number = entry.get("version")
-        if type(number) is not int or number < 1:
-            raise ConfigError(f"{where}: versions[{position}].version must be a positive integer")
-        try:
-            created = parse_time(
-                entry.get("created"), what=f"{where}: versions[{position}].created"
-            )
-            state = KeyState(str(entry.get("state")))
-        except FormatError as exc:
-            raise ConfigError(str(exc)) from None
-        except ValueError:
-            raise ConfigError(
-                f"{where}: versions[{position}].state must be one of {[str(s) for s in KeyState]}"
-            ) from None
-        entries.append((number, created, state))
-    return entries
 
 
 _UNWRAPPING_STATES = frozenset({KeyState.PRIMARY, KeyState.DECRYPT_ONLY})

@@ -7,6 +7,7 @@ under their own key; and no key material ever shows in a repr, str or error mess
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
@@ -203,3 +204,18 @@ def test_a_version_needs_material_unless_destroyed() -> None:
         KeyVersion("k", 1, T0, KeyState.PRIMARY, None)
     with pytest.raises(ConfigError, match="destroyed yet has material"):
         KeyVersion("k", 1, T0, KeyState.DESTROYED, os.urandom(32))
+
+
+def test_the_secret_as_kubectl_prints_it_is_also_an_escrow_file() -> None:
+    ring = KeyRing.generate("shop-backups", T0).rotate(T1)
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "shop-backups-keyring", "namespace": "shop"},
+        "type": "Opaque",
+        "data": {k: base64.b64encode(v).decode() for k, v in ring.to_secret_data().items()},
+    }
+    assert KeyRing.from_export_json(json.dumps(secret).encode()) == ring
+    secret["data"]["kek-v2"] = "not base64!"
+    with pytest.raises(ConfigError, match="Secret key 'kek-v2' is not base64"):
+        KeyRing.from_export_json(json.dumps(secret).encode())
