@@ -292,6 +292,7 @@ class DecryptingReader(io.RawIOBase):
         self._plain = b""
         self._offset = 0
         self._done = False
+        self._failure: IntegrityError | None = None
 
     def readable(self) -> bool:
         """This stream is read-only."""
@@ -306,6 +307,8 @@ class DecryptingReader(io.RawIOBase):
 
     def _next_segment(self) -> bytes | None:
         """Authenticate and return the next segment's plaintext; ``None`` after the last."""
+        if self._failure is not None:
+            raise self._failure  # once failed, always failed: never resume past a bad segment
         if self._done:
             return None
         index = self._cipher.index
@@ -316,10 +319,11 @@ class DecryptingReader(io.RawIOBase):
         del self._pending[:size]
         plaintext = self._cipher.open(segment, last=last)
         if plaintext is None:
-            raise IntegrityError(
+            self._failure = IntegrityError(
                 f"backup {self.header.identity}: "
                 + diagnose_segment(self._cipher, segment, index=index, last=last)
             )
+            raise self._failure
         self._done = last
         return plaintext
 

@@ -176,3 +176,14 @@ def test_a_reader_on_a_slow_source_still_authenticates(sample, blob) -> None:
             return super().read(min(3, size if size and size > 0 else 3))
 
     assert DecryptingReader(Dribble(blob), sample.dek, _segment_size=sample.segment).read() == DATA
+
+
+def test_a_reader_that_failed_keeps_failing(sample, blob) -> None:
+    prefix, segments = sample.split(blob)
+    damaged = bytearray(segments[1])
+    damaged[3] ^= 0x04
+    reader = sample.reader(prefix + segments[0] + bytes(damaged) + b"".join(segments[2:]))
+    assert reader.read(sample.first_plain) == DATA[: sample.first_plain]
+    for _ in range(3):  # retrying must never skip the bad segment and carry on
+        with pytest.raises(IntegrityError, match="segment 1 failed authentication"):
+            reader.read(10)
