@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,13 @@ from strongroom.api.fingerprints import TableFingerprint
 from strongroom.crypto.header import Header, canonical_json
 from strongroom.crypto.manifest_json import dumps, manifest_fields, manifest_to_dict
 from strongroom.crypto.wrapping import KeyBinding, KeyWrapper, WrappedKey
-from strongroom.errors import ConfigError, CryptoError, IntegrityError, KeyUnavailableError
+from strongroom.errors import (
+    ConfigError,
+    CryptoError,
+    FormatError,
+    IntegrityError,
+    KeyUnavailableError,
+)
 
 __all__ = [
     "MANIFEST_VERSION",
@@ -45,6 +52,7 @@ __all__ = [
 ]
 
 MANIFEST_VERSION = 1
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 DATA_NAME = "data.sr"
 MANIFEST_NAME = "manifest.json"
 
@@ -91,6 +99,20 @@ class Manifest:
     def __post_init__(self) -> None:
         if not self.compressed:
             object.__setattr__(self, "compressed", self.header.compression)
+        # Refuse here what from_json would refuse, so nothing unreadable is ever sealed.
+        if not _HEX64.fullmatch(self.data_sha256):
+            raise FormatError("manifest data_sha256 must be 64 lowercase hex digits")
+        if self.mac and not _HEX64.fullmatch(self.mac):
+            raise FormatError("manifest mac must be empty or 64 lowercase hex digits")
+        sizes = (self.data_size, self.plaintext_size, self.dump_size or 0)
+        if any(type(size) is not int or size < 0 for size in sizes):
+            raise FormatError("manifest sizes must be non-negative integers")
+        for name in ("created", "retention_deadline"):
+            moment = getattr(self, name)
+            if moment is not None and (
+                not isinstance(moment, datetime) or moment.utcoffset() is None
+            ):
+                raise FormatError(f"manifest {name} must be a timezone-aware datetime")
 
     @property
     def binding(self) -> KeyBinding:

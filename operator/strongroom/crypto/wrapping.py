@@ -69,6 +69,12 @@ class WrappedKey:
     wrapped: bytes
     created: datetime
 
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise FormatError(f"wrapped key kind must be one of {list(_KINDS)}")
+        if not isinstance(self.created, datetime) or self.created.utcoffset() is None:
+            raise FormatError("wrapped key created must be a timezone-aware datetime")
+
     @property
     def label(self) -> str:
         """What key unwraps this entry, for messages: ``keyring main v2``."""

@@ -25,7 +25,7 @@ from strongroom.crypto.manifest import (
     to_json,
     verify,
 )
-from strongroom.errors import ConfigError, IntegrityError, KeyUnavailableError
+from strongroom.errors import ConfigError, FormatError, IntegrityError, KeyUnavailableError
 
 
 def test_json_round_trip_keeps_every_field(manifest_for, header) -> None:
@@ -137,3 +137,19 @@ def test_object_keys_follow_the_documented_layout(header) -> None:
 def test_object_keys_refuse_names_that_escape_their_folder(header_for) -> None:
     with pytest.raises(ConfigError):
         object_keys("", header_for(".."))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"data_sha256": "AB" * 32},
+        {"data_size": -1},
+        {"created": datetime(2026, 1, 31, 2, 0)},  # noqa: DTZ001 - naive on purpose
+        {"mac": "not-hex"},
+    ],
+)
+def test_a_manifest_that_could_not_be_read_back_cannot_be_built(
+    manifest_for, header, change
+) -> None:
+    with pytest.raises(FormatError):
+        dataclasses.replace(manifest_for(header), **change)
