@@ -30,6 +30,7 @@ class Helm:
     """The helm binary built by hack/build-tools.sh."""
 
     path: Path
+    chart: Path = CHART
 
     def run(
         self, *args: str, kubeconfig: Path | None = None, check: bool = True
