@@ -14,7 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from strongroom.crypto.stream import DecryptingReader, read_header
+from strongroom.crypto.stream import (
+    SEGMENT_SIZE,
+    DecryptingReader,
+    decrypt_bytes,
+    encrypt_bytes,
+    read_header,
+)
 from strongroom.errors import CryptoError, FormatError, IntegrityError
 
 DATA = bytes(range(256)) * 3  # 768 bytes = 72 + 6 * 112 + 24: eight segments, the last partial
@@ -187,3 +193,13 @@ def test_a_reader_that_failed_keeps_failing(sample, blob) -> None:
     for _ in range(3):  # retrying must never skip the bad segment and carry on
         with pytest.raises(IntegrityError, match="segment 1 failed authentication"):
             reader.read(10)
+
+
+def test_truncation_at_a_real_one_mebibyte_boundary(header, dek) -> None:
+    data = os.urandom(2 * SEGMENT_SIZE)  # three segments: the plaintext overflows two
+    blob = encrypt_bytes(data, dek, header)
+    tink_start = 12 + 4 + len(header.encode()) + 48
+    first_two = tink_start + 2 * SEGMENT_SIZE  # stream header + segment 0, then segment 1
+    assert decrypt_bytes(blob, dek)[1] == data
+    with pytest.raises(IntegrityError, match=r"stops cleanly after segment 1.*segment boundary"):
+        decrypt_bytes(blob[:first_two], dek)
