@@ -20,5 +20,5 @@ def kms_client(*, region: str | None = None, endpoint_url: str | None = None) ->
     return boto3.session.Session(region_name=region).client(
         "kms",
         endpoint_url=endpoint_url,
-        config=Config(retries={"mode": "standard", "max_attempts": 5}),
+        config=Config(retries={"mode": "standard", "total_max_attempts": 5}),
     )

@@ -53,7 +53,9 @@ class S3ObjectStore:
         client_config = Config(
             region_name=config.region,
             signature_version="s3v4",
-            retries=cast("Any", {"mode": config.retry_mode, "max_attempts": config.max_attempts}),
+            retries=cast(
+                "Any", {"mode": config.retry_mode, "total_max_attempts": config.max_attempts}
+            ),
             s3={"addressing_style": "path" if config.force_path_style else "auto"},
             connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,

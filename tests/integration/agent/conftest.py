@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import urllib.parse
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -234,3 +237,110 @@ def pg(request: pytest.FixtureRequest) -> Store:
     """The generated store on PostgreSQL only (fault stories that need one engine)."""
     full, empty = request.getfixturevalue("pg_store"), request.getfixturevalue("empty_pg_database")
     return Store("postgresql", engine_for("postgresql"), full.connection, empty.connection)
+
+
+class FaultProxy:
+    """An HTTP proxy in front of the S3 endpoint that injects the faults of RELIABILITY F3.
+
+    ``fail_parts`` answers every UploadPart with ``503 Service Unavailable`` (other requests,
+    such as the abort, pass). ``outage_on_part`` simulates the endpoint going away the moment
+    the first part arrives: from then on every connection is closed without an answer, until
+    ``outage_on_part`` and ``down`` are cleared.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        import http.server  # noqa: PLC0415
+        import threading  # noqa: PLC0415
+
+        self.upstream = urllib.parse.urlsplit(upstream)
+        self.fail_parts = False
+        self.outage_on_part = False
+        self.down = False
+        self.part_attempts = 0
+        self.aborts = 0
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args: object) -> None:
+                return
+
+            def _handle(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                is_part = self.command == "PUT" and "partNumber=" in self.path
+                if is_part:
+                    proxy.part_attempts += 1
+                    if proxy.outage_on_part:
+                        proxy.down = True
+                if self.command == "DELETE" and "uploadId=" in self.path:
+                    proxy.aborts += 1
+                if proxy.down:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if is_part and proxy.fail_parts:
+                    self._reply(503, {"Content-Type": "application/xml"}, SERVICE_UNAVAILABLE)
+                    return
+                self._forward(body)
+
+            def _forward(self, body: bytes) -> None:
+                conn = http.client.HTTPConnection(
+                    proxy.upstream.hostname, proxy.upstream.port, timeout=30
+                )
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "expect"}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                conn.close()
+                keep = {
+                    k: v
+                    for k, v in resp.getheaders()
+                    if k.lower() not in {"content-length", "transfer-encoding", "connection"}
+                }
+                if self.command == "HEAD":
+                    keep["Content-Length"] = resp.getheader("Content-Length") or "0"
+                    self._reply(resp.status, keep, b"", head=True)
+                else:
+                    self._reply(resp.status, keep, data)
+
+            def _reply(
+                self, status: int, headers: dict[str, str], data: bytes, *, head: bool = False
+            ) -> None:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                if not head:
+                    self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if not head:
+                    self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle  # noqa: N815
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+SERVICE_UNAVAILABLE = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code>'
+    b"<Message>Please reduce your request rate.</Message></Error>"
+)
+
+
+@pytest.fixture
+def fault_proxy(s3_server: S3Server) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(s3_server.endpoint_url)
+    yield proxy
+    proxy.close()
