@@ -7,7 +7,7 @@ from tests.support.helm_chart import MONITORING_ON, OPTIONAL_ON, REPO_ROOT
 
 VARIANTS = {
     "defaults": (),
-    "everything on": (*OPTIONAL_ON, *MONITORING_ON),
+    "everything on": (*OPTIONAL_ON, *MONITORING_ON, "operator.aws.credentialsSecret=aws-kms"),
     "listed namespaces with HA": (
         "watchNamespaces={shop,catalog}",
         "ha.enabled=true",
