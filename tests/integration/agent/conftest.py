@@ -242,6 +242,7 @@ def pg(request: pytest.FixtureRequest) -> Store:
 class FaultProxy:
     """An HTTP proxy in front of the S3 endpoint that injects the faults of RELIABILITY F3.
 
+    ``cut_get_after`` resets the next whole-object GET after that many body bytes (once).
     ``fail_parts`` answers every UploadPart with ``503 Service Unavailable`` (other requests,
     such as the abort, pass). ``outage_on_part`` simulates the endpoint going away the moment
     the first part arrives: from then on every connection is closed without an answer, until
@@ -258,6 +259,8 @@ class FaultProxy:
         self.down = False
         self.part_attempts = 0
         self.aborts = 0
+        self.cut_get_after: int | None = None
+        self.ranged_gets: list[str] = []
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -298,9 +301,25 @@ class FaultProxy:
                     for k, v in resp.getheaders()
                     if k.lower() not in {"content-length", "transfer-encoding", "connection"}
                 }
+                if self.headers.get("Range"):
+                    proxy.ranged_gets.append(self.headers["Range"])
                 if self.command == "HEAD":
                     keep["Content-Length"] = resp.getheader("Content-Length") or "0"
                     self._reply(resp.status, keep, b"", head=True)
+                elif (
+                    self.command == "GET" and proxy.cut_get_after is not None and resp.status == 200
+                ):
+                    # Promise the whole body, send part of it, then reset the connection.
+                    cut, proxy.cut_get_after = proxy.cut_get_after, None
+                    self.send_response(resp.status)
+                    for key, value in keep.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[:cut])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
                 else:
                     self._reply(resp.status, keep, data)
 
