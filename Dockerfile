@@ -77,6 +77,6 @@ ENV PATH=/opt/strongroom/bin:/usr/lib/postgresql/${PG_MAJOR}/bin:$PATH \
 
 USER 65532:65532
 WORKDIR /tmp
-EXPOSE 8080
+EXPOSE 9090
 ENTRYPOINT ["strongroom"]
 CMD ["--help"]

@@ -75,9 +75,17 @@ class Release:
 def can_i(
     cluster: LocalCluster, user: str, verb: str, resource: str, namespace: str | None
 ) -> bool:
-    """Ask the API server's authorizer (SubjectAccessReview via kubectl auth can-i)."""
+    """Ask the API server's authorizer (a SubjectAccessReview, via ``kubectl auth can-i``).
+
+    ``resource`` may name a subresource as ``jobs.batch/status``; it is passed as
+    ``--subresource`` because kubectl would read ``a/b`` as resource ``a`` named ``b``.
+    """
     scope = ["-n", namespace] if namespace else ["--all-namespaces"]
-    result = cluster.kubectl("auth", "can-i", verb, resource, *scope, f"--as={user}", check=False)
+    name, _, subresource = resource.partition("/")
+    extra = [f"--subresource={subresource}"] if subresource else []
+    result = cluster.kubectl(
+        "auth", "can-i", verb, name, *extra, *scope, f"--as={user}", check=False
+    )
     answer = result.stdout.strip()
     assert answer in {"yes", "no"}, f"kubectl auth can-i: {result.stdout} {result.stderr}"
     return answer == "yes"

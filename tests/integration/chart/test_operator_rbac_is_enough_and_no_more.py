@@ -26,6 +26,8 @@ OPERATOR_USES = [
     ("create", "events"),
     ("patch", "events"),
     ("create", "events.events.k8s.io"),
+    ("get", "serviceaccounts"),
+    ("create", "serviceaccounts"),
 ]
 #: Things the operator must never be able to do.
 OPERATOR_MUST_NOT = [
@@ -41,6 +43,10 @@ OPERATOR_MUST_NOT = [
     ("create", "pods/exec"),
     ("delete", "namespaces"),
     ("get", "configmaps"),
+    ("create", "serviceaccounts/token"),
+    ("delete", "serviceaccounts"),
+    ("update", "backuppolicies.strongroom.dev/status"),
+    ("patch", "jobs.batch/status"),
 ]
 
 
