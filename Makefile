@@ -63,6 +63,10 @@ chart-crds: ## Copy crds/ into the chart (charts/strongroom/files/crds); a test 
 	mkdir -p charts/strongroom/files/crds
 	cp crds/*.yaml charts/strongroom/files/crds/
 
+.PHONY: chart-docs
+chart-docs: ## Regenerate the values table of charts/strongroom/README.md from values.yaml comments
+	$(PY) hack/chart_docs.py
+
 .PHONY: chart-lint
 chart-lint: tools ## helm lint --strict the chart (with every optional part on, too)
 	@helm=$$(bash hack/build-tools.sh | tail -1 | sed 's/^bin: //')/helm; \
