@@ -144,3 +144,21 @@ def test_a_removed_permission_is_refused_to_the_operators_own_token(
     assert (
         f"system:serviceaccount:{cluster_wide.namespace}:{cluster_wide.fullname}" in refused.stderr
     )
+
+
+def test_ha_installs_peering_and_may_use_it(cluster, install, namespace):
+    release = install(namespace, "ha.enabled=true", "ha.replicas=2")
+
+    peering = json.loads(
+        cluster.kubectl("get", "clusterkopfpeering", release.fullname, "-o", "json").stdout
+    )
+    assert peering["metadata"]["annotations"]["helm.sh/hook"] == "post-install,post-upgrade"
+    statefulset = json.loads(
+        cluster.kubectl(
+            "get", "statefulset", release.fullname, "-n", namespace, "-o", "json"
+        ).stdout
+    )
+    assert statefulset["spec"]["replicas"] == 2
+    for verb in ("get", "list", "watch", "patch"):
+        assert can_i(cluster, release.operator_sa, verb, "clusterkopfpeerings.kopf.dev", None), verb
+    assert not can_i(cluster, release.operator_sa, "delete", "clusterkopfpeerings.kopf.dev", None)
