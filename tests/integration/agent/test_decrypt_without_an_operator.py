@@ -92,6 +92,7 @@ def test_decrypt_a_downloaded_backup_and_refuse_a_damaged_one(harness: Harness, 
     (folder / "data.sr").write_bytes(harness.get(data_key))
     (folder / "manifest.json").write_bytes(harness.get(manifest_key))
 
+    keyring = harness.keyring_export
     good = harness.tmp / "good.dump"
     run = harness.run(
         "decrypt",
@@ -101,6 +102,14 @@ def test_decrypt_a_downloaded_backup_and_refuse_a_damaged_one(harness: Harness, 
     )
     assert run.returncode == 0, run.stderr
     assert good.read_bytes().startswith(b"PGDMP")  # pg_dump's custom archive format
+
+    to_stdout = subprocess.run(
+        [*run.argv[:3], "decrypt", f"--input={folder / 'data.sr'}", f"--keyring={keyring}"],
+        capture_output=True,
+        env=harness.person_env(),
+        check=True,
+    )
+    assert to_stdout.stdout == good.read_bytes()
 
     damaged = bytearray((folder / "data.sr").read_bytes())
     damaged[-100] ^= 0x20
