@@ -143,9 +143,13 @@ class AgentJobs:
         """``strongroom agent backup`` into the S3 endpoint."""
         return self.run(["-m", "strongroom", "agent", "backup", "--job", str(job)])
 
-    def backup_to_null(self, job: Path, *, profile: Path | None = None) -> AgentRun:
+    def backup_to_null(
+        self, job: Path, *, profile: Path | None = None, skip_fingerprints: bool = False
+    ) -> AgentRun:
         """The same backup into a discarding store (see :mod:`tests.bench.null_sink`)."""
         extra = ["--profile", str(profile)] if profile is not None else []
+        if skip_fingerprints:
+            extra.append("--skip-fingerprints")
         return self.run(["-m", "tests.bench.null_sink", "--job", str(job), *extra])
 
     def verify(self, job: Path) -> AgentRun:

@@ -24,7 +24,11 @@ class CommandFailedError(AssertionError):
 
 @dataclass(frozen=True)
 class Timed:
-    """One finished child process."""
+    """One finished child process.
+
+    ``busy_cores`` is how many cores the whole machine kept busy meanwhile (from /proc/stat):
+    the child, the database servers working for it, and anyone else's work.
+    """
 
     seconds: float
     cpu_seconds: float
@@ -32,6 +36,23 @@ class Timed:
     returncode: int
     stdout: str
     stderr: str
+    busy_cores: float = 0.0
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(total, idle) jiffies of all cores since boot; (0, 0) where /proc/stat is missing."""
+    try:
+        with Path("/proc/stat").open() as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+    except OSError:
+        return 0, 0
+    return sum(fields), fields[3] + fields[4]  # idle + iowait
+
+
+def busy_cores_between(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """Average number of busy cores between two :func:`_cpu_ticks` readings."""
+    total, idle = after[0] - before[0], after[1] - before[1]
+    return (total - idle) / total * (os.cpu_count() or 1) if total > 0 else 0.0
 
 
 def run_timed(
@@ -52,6 +73,7 @@ def run_timed(
         tempfile.TemporaryFile() as out,
         tempfile.TemporaryFile() as err,
     ):
+        ticks = _cpu_ticks()
         started = time.perf_counter()
         proc = subprocess.Popen(
             list(argv),
@@ -68,6 +90,7 @@ def run_timed(
             proc.wait()
             raise
         seconds = time.perf_counter() - started
+        busy = busy_cores_between(ticks, _cpu_ticks())
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -78,6 +101,7 @@ def run_timed(
             returncode=proc.returncode,
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
+            busy_cores=busy,
         )
     if check and timed.returncode != 0:
         raise CommandFailedError(

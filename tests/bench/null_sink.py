@@ -4,10 +4,12 @@ It runs the real :func:`strongroom.agent.backup.run_backup` — engine dump, fin
 encryption, sha256 and the multipart part buffering — and throws the parts away instead of
 sending them, so the benchmark can separate Strongroom's own cost from the endpoint's.
 With ``--profile FILE`` the run is recorded with cProfile (the main thread: the pipeline).
+``--skip-fingerprints`` is a diagnostic only: the engines' fingerprint queries are replaced by
+an empty result, to show what the dump → zstd → encrypt pipeline costs on its own.
 
 Usage::
 
-    python -m tests.bench.null_sink --job job.json [--profile backup.prof]
+    python -m tests.bench.null_sink --job job.json [--profile backup.prof] [--skip-fingerprints]
 """
 
 from __future__ import annotations
@@ -107,12 +109,27 @@ class DiscardingObjectStore:
         return "null"
 
 
+def _skip_fingerprints() -> None:
+    """Diagnostic: make both engines' dump-time fingerprints empty (never in a real backup)."""
+    from strongroom.engines import mysql, postgres  # noqa: PLC0415
+
+    def none(*args: object) -> tuple[()]:
+        del args
+        return ()
+
+    postgres.table_fingerprints = none  # type: ignore[assignment]
+    mysql.table_fingerprints = none  # type: ignore[assignment]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one backup into the discarding store and print the agent's result line."""
     parser = argparse.ArgumentParser(prog="python -m tests.bench.null_sink")
     parser.add_argument("--job", type=Path, required=True)
     parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--skip-fingerprints", action="store_true")
     args = parser.parse_args(argv)
+    if args.skip_fingerprints:
+        _skip_fingerprints()
 
     from strongroom.agent import logs  # noqa: PLC0415 - import cost belongs to the run
     from strongroom.agent.backup import run_backup  # noqa: PLC0415

@@ -117,6 +117,8 @@ def _value(value: float, unit: str) -> str:
         return f"{value:.2f} s"
     if unit == "MiB":
         return f"{value:.1f} MiB"
+    if unit == "cores":
+        return f"{value:.2f}"
     if unit == "bytes":
         return f"{value / MiB:,.1f} MiB"
     return f"{value:g} {unit}"
