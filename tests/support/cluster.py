@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import ssl
 import subprocess
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Mapping, Sequence
@@ -44,6 +44,16 @@ CONTROLLERS = (
     "pod-garbage-collector-controller",
 )
 _REQUIRED = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
+
+
+def _answers(url: str) -> bool:
+    """True if ``url`` answers 200; error responses are closed, not left to the collector."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback http
+            return bool(response.status == 200)  # noqa: PLR2004
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        return False
 
 
 class ClusterError(RuntimeError):
@@ -122,8 +132,11 @@ class LocalCluster:
         try:
             self._certs = make_certs(self.workdir / "pki")
             self._write_kubeconfig(
-                self.kubeconfig, user={"client-certificate": str(self._certs.admin_cert),
-                                       "client-key": str(self._certs.admin_key)},
+                self.kubeconfig,
+                user={
+                    "client-certificate": str(self._certs.admin_cert),
+                    "client-key": str(self._certs.admin_key),
+                },
             )
             self._start_etcd()
             self._start_apiserver()
@@ -135,7 +148,10 @@ class LocalCluster:
             raise
 
     def _spawn(self, name: str, argv: Sequence[str]) -> subprocess.Popen[bytes]:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), self._marker.split("=")[0]: self._marker.split("=")[1]}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            self._marker.split("=")[0]: self._marker.split("=")[1],
+        }
         proc = processes.spawn(argv, log=self.logs / f"{name}.log", env=env)
         self._procs.append(proc)
         return proc
@@ -148,72 +164,78 @@ class LocalCluster:
     def _start_etcd(self) -> None:
         client, peer = free_port(), free_port()
         self._etcd_url = f"http://127.0.0.1:{client}"
-        proc = self._spawn("etcd", [
-            str(self.bin_dir / "etcd"),
-            f"--data-dir={self.workdir / 'etcd'}",
-            f"--listen-client-urls={self._etcd_url}",
-            f"--advertise-client-urls={self._etcd_url}",
-            f"--listen-peer-urls=http://127.0.0.1:{peer}",
-            f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
-            f"--initial-cluster=default=http://127.0.0.1:{peer}",
-            "--unsafe-no-fsync",
-            "--log-level=warn",
-        ])
+        proc = self._spawn(
+            "etcd",
+            [
+                str(self.bin_dir / "etcd"),
+                f"--data-dir={self.workdir / 'etcd'}",
+                f"--listen-client-urls={self._etcd_url}",
+                f"--advertise-client-urls={self._etcd_url}",
+                f"--listen-peer-urls=http://127.0.0.1:{peer}",
+                f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
+                f"--initial-cluster=default=http://127.0.0.1:{peer}",
+                "--unsafe-no-fsync",
+                "--log-level=warn",
+            ],
+        )
 
         def healthy() -> bool:
             self._alive(proc, "etcd")
-            with urllib.request.urlopen(f"{self._etcd_url}/health", timeout=2) as response:  # noqa: S310 - loopback http
-                return bool(response.status == 200)  # noqa: PLR2004
+            return _answers(f"{self._etcd_url}/health")
 
         wait_until(healthy, timeout=60, what="etcd /health")
 
     def _start_apiserver(self) -> None:
         certs = self.certs
-        proc = self._spawn("kube-apiserver", [
-            str(self.bin_dir / "kube-apiserver"),
-            f"--etcd-servers={self._etcd_url}",
-            f"--cert-dir={self.workdir / 'apiserver'}",
-            f"--tls-cert-file={certs.serving_cert}",
-            f"--tls-private-key-file={certs.serving_key}",
-            f"--secure-port={self._port}",
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
-            "--service-cluster-ip-range=10.0.0.0/24",
-            "--allow-privileged=true",
-            "--authorization-mode=RBAC",
-            f"--client-ca-file={certs.ca_cert}",
-            f"--service-account-issuer={self.server}/",
-            f"--service-account-key-file={certs.sa_public}",
-            f"--service-account-signing-key-file={certs.sa_private}",
-            "--profiling=false",
-        ])
-        context = ssl.create_default_context(cafile=str(certs.ca_cert))
-        context.load_cert_chain(str(certs.admin_cert), str(certs.admin_key))
+        proc = self._spawn(
+            "kube-apiserver",
+            [
+                str(self.bin_dir / "kube-apiserver"),
+                f"--etcd-servers={self._etcd_url}",
+                f"--cert-dir={self.workdir / 'apiserver'}",
+                f"--tls-cert-file={certs.serving_cert}",
+                f"--tls-private-key-file={certs.serving_key}",
+                f"--secure-port={self._port}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                "--service-cluster-ip-range=10.0.0.0/24",
+                "--allow-privileged=true",
+                "--authorization-mode=RBAC",
+                f"--client-ca-file={certs.ca_cert}",
+                f"--service-account-issuer={self.server}/",
+                f"--service-account-key-file={certs.sa_public}",
+                f"--service-account-signing-key-file={certs.sa_private}",
+                "--profiling=false",
+            ],
+        )
+        api = KubeAPI(self.server, certs.ca_cert, certs.admin_cert, certs.admin_key)
 
         def ready() -> bool:
             self._alive(proc, "kube-apiserver")
-            with urllib.request.urlopen(f"{self.server}/readyz", timeout=5, context=context) as response:  # noqa: S310
-                return bool(response.status == 200)  # noqa: PLR2004
+            return api.status("/readyz") == 200  # noqa: PLR2004
 
         wait_until(ready, timeout=120, what="kube-apiserver /readyz", interval=0.5)
 
     def _start_controller_manager(self) -> None:
         certs = self.certs
-        proc = self._spawn("kube-controller-manager", [
-            str(self.bin_dir / "kube-controller-manager"),
-            f"--kubeconfig={self.kubeconfig}",
-            f"--authentication-kubeconfig={self.kubeconfig}",
-            f"--authorization-kubeconfig={self.kubeconfig}",
-            "--leader-elect=false",
-            "--bind-address=127.0.0.1",
-            f"--secure-port={free_port()}",
-            f"--cert-dir={self.workdir / 'controller-manager'}",
-            f"--root-ca-file={certs.ca_cert}",
-            f"--service-account-private-key-file={certs.sa_private}",
-            "--use-service-account-credentials=false",
-            f"--controllers={','.join(CONTROLLERS)}",
-            "--concurrent-job-syncs=5",
-        ])
+        proc = self._spawn(
+            "kube-controller-manager",
+            [
+                str(self.bin_dir / "kube-controller-manager"),
+                f"--kubeconfig={self.kubeconfig}",
+                f"--authentication-kubeconfig={self.kubeconfig}",
+                f"--authorization-kubeconfig={self.kubeconfig}",
+                "--leader-elect=false",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={free_port()}",
+                f"--cert-dir={self.workdir / 'controller-manager'}",
+                f"--root-ca-file={certs.ca_cert}",
+                f"--service-account-private-key-file={certs.sa_private}",
+                "--use-service-account-credentials=false",
+                f"--controllers={','.join(CONTROLLERS)}",
+                "--concurrent-job-syncs=5",
+            ],
+        )
         api = self.api
 
         def controllers_run() -> bool:
@@ -225,12 +247,19 @@ class LocalCluster:
                 return False
             return True
 
-        wait_until(controllers_run, timeout=120, what="kube-controller-manager (default ServiceAccount)", interval=0.5)
+        wait_until(
+            controllers_run,
+            timeout=120,
+            what="kube-controller-manager (default ServiceAccount)",
+            interval=0.5,
+        )
 
     def start_kubelet(self, images: Mapping[str, ImageEntry]) -> ProcessKubelet:
         """Start the process kubelet with ``images`` as its image table; wait for its Node."""
         if self.kubelet is not None:
-            raise ClusterError("the process kubelet already runs; stop the cluster to change images")
+            raise ClusterError(
+                "the process kubelet already runs; stop the cluster to change images"
+            )
         self.kubelet = ProcessKubelet(
             kubeconfig=self.kubeconfig,
             state_dir=self.workdir / "kubelet",
@@ -265,33 +294,63 @@ class LocalCluster:
         if as_user:
             argv.append(f"--as={as_user}")
         result = subprocess.run(
-            [*argv, *args], input=input, capture_output=True, text=True, check=False, timeout=timeout
+            [*argv, *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
         )
         if check and result.returncode != 0:
-            raise ClusterError(f"kubectl {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
+            raise ClusterError(
+                f"kubectl {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}"
+            )
         return result
 
-    def service_account_kubeconfig(self, namespace: str, name: str, *, duration: str = "1h") -> Path:
+    def service_account_kubeconfig(
+        self, namespace: str, name: str, *, duration: str = "1h"
+    ) -> Path:
         """Create ServiceAccount ``namespace/name`` if needed; return a kubeconfig with its token.
 
         The token comes from the TokenRequest API (``kubectl create token``), so the API server
         authenticates the ServiceAccount exactly as it would a pod's.
         """
-        manifest = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace}}
+        manifest = {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": name, "namespace": namespace},
+        }
         self.kubectl("apply", "-f", "-", input=yaml.safe_dump(manifest))
-        token = self.kubectl("create", "token", name, "-n", namespace, f"--duration={duration}").stdout.strip()
+        token = self.kubectl(
+            "create", "token", name, "-n", namespace, f"--duration={duration}"
+        ).stdout.strip()
         path = self.workdir / "kubeconfigs" / f"{namespace}-{name}.kubeconfig"
         path.parent.mkdir(parents=True, exist_ok=True)
         self._write_kubeconfig(path, user={"token": token}, namespace=namespace)
         return path
 
-    def _write_kubeconfig(self, path: Path, *, user: dict[str, str], namespace: str = "default") -> None:
+    def _write_kubeconfig(
+        self, path: Path, *, user: dict[str, str], namespace: str = "default"
+    ) -> None:
         config = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "local", "cluster": {"server": self.server, "certificate-authority": str(self.certs.ca_cert)}}],
+            "clusters": [
+                {
+                    "name": "local",
+                    "cluster": {
+                        "server": self.server,
+                        "certificate-authority": str(self.certs.ca_cert),
+                    },
+                }
+            ],
             "users": [{"name": "user", "user": user}],
-            "contexts": [{"name": "local", "context": {"cluster": "local", "user": "user", "namespace": namespace}}],
+            "contexts": [
+                {
+                    "name": "local",
+                    "context": {"cluster": "local", "user": "user", "namespace": namespace},
+                }
+            ],
             "current-context": "local",
         }
         path.write_text(yaml.safe_dump(config))

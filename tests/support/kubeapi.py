@@ -84,13 +84,24 @@ class KubeAPI:
         try:
             payload = None if body is None else json.dumps(body).encode()
             conn.request(method, full, body=payload, headers=self._headers(content_type))
-            response = conn.getresponse()
-            data = response.read().decode()
+            with conn.getresponse() as response:
+                data = response.read().decode()
         finally:
             conn.close()
         if response.status >= 300:  # noqa: PLR2004 - HTTP status classes
             raise ApiError(response.status, method, full, data)
         return json.loads(data) if data else None
+
+    def status(self, path: str, *, timeout: float = 5) -> int:
+        """The HTTP status of GET ``path`` (e.g. ``/readyz``), the body discarded."""
+        conn = self._connection(timeout)
+        try:
+            conn.request("GET", path, headers=self._headers("application/json"))
+            with conn.getresponse() as response:
+                response.read()
+                return response.status
+        finally:
+            conn.close()
 
     def get(self, path: str, **query: str) -> Any:
         """GET ``path``."""
@@ -100,7 +111,9 @@ class KubeAPI:
         """Apply a JSON merge patch (lists are replaced whole)."""
         return self.request("PATCH", path, patch, content_type="application/merge-patch+json")
 
-    def watch(self, path: str, resource_version: str, *, timeout_seconds: int = 240) -> Iterator[Any]:
+    def watch(
+        self, path: str, resource_version: str, *, timeout_seconds: int = 240
+    ) -> Iterator[Any]:
         """Yield watch events from ``resource_version`` until the server ends the stream."""
         query = {
             "watch": "1",
@@ -110,12 +123,14 @@ class KubeAPI:
         }
         conn = self._connection(timeout_seconds + 30)
         try:
-            conn.request("GET", f"{path}?{urlencode(query)}", headers=self._headers("application/json"))
-            response = conn.getresponse()
-            if response.status >= 300:  # noqa: PLR2004 - HTTP status classes
-                raise ApiError(response.status, "WATCH", path, response.read().decode())
-            while line := response.readline():
-                if line.strip():
-                    yield json.loads(line)
+            conn.request(
+                "GET", f"{path}?{urlencode(query)}", headers=self._headers("application/json")
+            )
+            with conn.getresponse() as response:
+                if response.status >= 300:  # noqa: PLR2004 - HTTP status classes
+                    raise ApiError(response.status, "WATCH", path, response.read().decode())
+                while line := response.readline():
+                    if line.strip():
+                        yield json.loads(line)
         finally:
             conn.close()

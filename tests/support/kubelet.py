@@ -67,19 +67,37 @@ class ProcessKubelet:
         table = self.state_dir / "images.json"
         dump_images(self.images, table)
         name, value = self.marker.split("=", 1)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(_REPO_ROOT), name: value}
-        argv = [sys.executable, "-m", "tests.support.kubelet", f"--kubeconfig={self.kubeconfig}", f"--state-dir={self.state_dir}", f"--images={table}", f"--node-name={self.node_name}", f"--marker={self.marker}"]
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PYTHONPATH": str(_REPO_ROOT),
+            name: value,
+        }
+        argv = [
+            sys.executable,
+            "-m",
+            "tests.support.kubelet",
+            f"--kubeconfig={self.kubeconfig}",
+            f"--state-dir={self.state_dir}",
+            f"--images={table}",
+            f"--node-name={self.node_name}",
+            f"--marker={self.marker}",
+        ]
         self._proc = processes.spawn(argv, log=self.log, env=env)
         api = KubeAPI.from_kubeconfig(self.kubeconfig)
 
         def node_ready() -> bool:
             if self._proc is not None and self._proc.poll() is not None:
-                raise RuntimeError(f"the process kubelet exited with {self._proc.returncode}; see {self.log}")
+                raise RuntimeError(
+                    f"the process kubelet exited with {self._proc.returncode}; see {self.log}"
+                )
             try:
                 node = api.get(f"/api/v1/nodes/{self.node_name}")
             except ApiError:
                 return False
-            return any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
+            return any(
+                c["type"] == "Ready" and c["status"] == "True"
+                for c in node.get("status", {}).get("conditions", [])
+            )
 
         wait_until(node_ready, timeout=60, what=f"Node {self.node_name} of the process kubelet")
 
@@ -95,14 +113,18 @@ def main(argv: list[str] | None = None) -> int:
     from tests.support.kubelet_node import Kubelet  # noqa: PLC0415 - keeps the handle import light
     from tests.support.kubelet_pod import NodeContext  # noqa: PLC0415
 
-    parser = argparse.ArgumentParser(prog="process-kubelet", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="process-kubelet", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("--kubeconfig", type=Path, required=True)
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--images", type=Path, required=True)
     parser.add_argument("--node-name", default="process-node")
     parser.add_argument("--marker", default="STRONGROOM_PROCESS_KUBELET=1")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(threadName)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(threadName)s %(message)s"
+    )
     api = KubeAPI.from_kubeconfig(args.kubeconfig)
     port = api.server.rsplit(":", 1)[1]
     name, value = args.marker.split("=", 1)
@@ -112,7 +134,11 @@ def main(argv: list[str] | None = None) -> int:
         state_dir=args.state_dir,
         node_name=args.node_name,
         marker=(name, value),
-        service_env={"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": port, "KUBERNETES_SERVICE_PORT_HTTPS": port},
+        service_env={
+            "KUBERNETES_SERVICE_HOST": "127.0.0.1",
+            "KUBERNETES_SERVICE_PORT": port,
+            "KUBERNETES_SERVICE_PORT_HTTPS": port,
+        },
     )
     kubelet = Kubelet(ctx)
 

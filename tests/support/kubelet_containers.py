@@ -37,7 +37,9 @@ class Container:
     termination_file: Path
     sidecar: bool = False
     restart_count: int = 0
-    state: dict[str, Any] = field(default_factory=lambda: {"waiting": {"reason": "ContainerCreating"}})
+    state: dict[str, Any] = field(
+        default_factory=lambda: {"waiting": {"reason": "ContainerCreating"}}
+    )
     last_state: dict[str, Any] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     exit_code: int | None = None
@@ -65,7 +67,12 @@ class Container:
         self.termination_file.chmod(0o666)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
             )
         if self.state.get("terminated"):
             self.last_state = self.state
@@ -101,7 +108,11 @@ class Container:
             message = self.termination_file.read_bytes()[:_MESSAGE_LIMIT]
         except OSError:
             message = b""
-        if not message.strip() and code != 0 and self.spec.get("terminationMessagePolicy") == "FallbackToLogsOnError":
+        if (
+            not message.strip()
+            and code != 0
+            and self.spec.get("terminationMessagePolicy") == "FallbackToLogsOnError"
+        ):
             with contextlib.suppress(OSError):
                 message = b"\n".join(self.log.read_bytes().splitlines()[-80:])[-_FALLBACK_LIMIT:]
         return message.decode(errors="replace")

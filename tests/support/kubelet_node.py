@@ -33,17 +33,45 @@ class Kubelet:
     def node(self) -> dict[str, Any]:
         """The Node object this kubelet registers."""
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        ready = {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "process kubelet is ready", "lastHeartbeatTime": now, "lastTransitionTime": now}
+        ready = {
+            "type": "Ready",
+            "status": "True",
+            "reason": "KubeletReady",
+            "message": "process kubelet is ready",
+            "lastHeartbeatTime": now,
+            "lastTransitionTime": now,
+        }
         return {
             "apiVersion": "v1",
             "kind": "Node",
-            "metadata": {"name": self.ctx.node_name, "labels": {"kubernetes.io/hostname": self.ctx.node_name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}},
+            "metadata": {
+                "name": self.ctx.node_name,
+                "labels": {
+                    "kubernetes.io/hostname": self.ctx.node_name,
+                    "kubernetes.io/os": "linux",
+                    "kubernetes.io/arch": "amd64",
+                },
+            },
             "status": {
                 "capacity": _CAPACITY,
                 "allocatable": _CAPACITY,
                 "conditions": [ready],
-                "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}, {"type": "Hostname", "address": self.ctx.node_name}],
-                "nodeInfo": {"kubeletVersion": "v1.35.4", "operatingSystem": "linux", "architecture": "amd64", "containerRuntimeVersion": "process://bwrap", "kernelVersion": platform.release(), "osImage": "process kubelet", "kubeProxyVersion": "", "machineID": "", "systemUUID": "", "bootID": ""},
+                "addresses": [
+                    {"type": "InternalIP", "address": "127.0.0.1"},
+                    {"type": "Hostname", "address": self.ctx.node_name},
+                ],
+                "nodeInfo": {
+                    "kubeletVersion": "v1.35.4",
+                    "operatingSystem": "linux",
+                    "architecture": "amd64",
+                    "containerRuntimeVersion": "process://bwrap",
+                    "kernelVersion": platform.release(),
+                    "osImage": "process kubelet",
+                    "kubeProxyVersion": "",
+                    "machineID": "",
+                    "systemUUID": "",
+                    "bootID": "",
+                },
             },
         }
 
@@ -55,7 +83,9 @@ class Kubelet:
         except ApiError as exc:
             if exc.status != 409:  # noqa: PLR2004
                 raise
-        self.ctx.api.merge_patch(f"/api/v1/nodes/{self.ctx.node_name}/status", {"status": node["status"]})
+        self.ctx.api.merge_patch(
+            f"/api/v1/nodes/{self.ctx.node_name}/status", {"status": node["status"]}
+        )
 
     def run(self) -> None:
         """List and watch pods until :attr:`stopping` is set."""
@@ -69,7 +99,12 @@ class Kubelet:
                     for event in self.ctx.api.watch("/api/v1/pods", version):
                         obj = event["object"]
                         if event["type"] == "ERROR":
-                            raise ApiError(int(obj.get("code", 500)), "WATCH", "/api/v1/pods", str(obj.get("message")))
+                            raise ApiError(
+                                int(obj.get("code", 500)),
+                                "WATCH",
+                                "/api/v1/pods",
+                                str(obj.get("message")),
+                            )
                         version = obj["metadata"]["resourceVersion"]
                         if event["type"] != "BOOKMARK":
                             self.handle(event["type"], obj)
@@ -92,7 +127,9 @@ class Kubelet:
                 del self.workers[uid]
             return
         if not node:
-            if spec.get("schedulerName", "default-scheduler") == "default-scheduler" and not meta.get("deletionTimestamp"):
+            if spec.get(
+                "schedulerName", "default-scheduler"
+            ) == "default-scheduler" and not meta.get("deletionTimestamp"):
                 self._bind(pod)
             return
         if node != self.ctx.node_name:
@@ -112,9 +149,18 @@ class Kubelet:
 
     def _bind(self, pod: dict[str, Any]) -> None:
         meta = pod["metadata"]
-        binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": meta["name"], "namespace": meta["namespace"]}, "target": {"apiVersion": "v1", "kind": "Node", "name": self.ctx.node_name}}
+        binding = {
+            "apiVersion": "v1",
+            "kind": "Binding",
+            "metadata": {"name": meta["name"], "namespace": meta["namespace"]},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": self.ctx.node_name},
+        }
         try:
-            self.ctx.api.request("POST", f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}/binding", binding)
+            self.ctx.api.request(
+                "POST",
+                f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}/binding",
+                binding,
+            )
         except ApiError as exc:
             if exc.status not in {404, 409}:
                 log.warning("could not bind %s/%s: %s", meta["namespace"], meta["name"], exc)

@@ -44,7 +44,9 @@ class PodWorker(threading.Thread):
     """Runs one pod; ``update()`` feeds it the latest object from the watch."""
 
     def __init__(self, ctx: NodeContext, pod: dict[str, Any]) -> None:
-        super().__init__(name=f"pod-{pod['metadata']['namespace']}/{pod['metadata']['name']}", daemon=True)
+        super().__init__(
+            name=f"pod-{pod['metadata']['namespace']}/{pod['metadata']['name']}", daemon=True
+        )
         self.ctx = ctx
         self.pod = pod
         meta = pod["metadata"]
@@ -61,9 +63,17 @@ class PodWorker(threading.Thread):
         spec = pod["spec"]
 
         def make(c: dict[str, Any], sidecar: bool) -> Container:
-            return Container(spec=c, image_id="", log=logs / f"{c['name']}.log", termination_file=self.dir / "termination" / c["name"], sidecar=sidecar)
+            return Container(
+                spec=c,
+                image_id="",
+                log=logs / f"{c['name']}.log",
+                termination_file=self.dir / "termination" / c["name"],
+                sidecar=sidecar,
+            )
 
-        self.inits = [make(c, c.get("restartPolicy") == "Always") for c in spec.get("initContainers") or []]
+        self.inits = [
+            make(c, c.get("restartPolicy") == "Always") for c in spec.get("initContainers") or []
+        ]
         self.mains = [make(c, False) for c in spec["containers"]]
         for c in self.mains:
             c.waiting("PodInitializing" if self.inits else "ContainerCreating")
@@ -93,7 +103,13 @@ class PodWorker(threading.Thread):
                 return
             running = [c for c in self.mains if c.running]
             ready = bool(self.mains) and len(running) == len(self.mains) and self.phase == "Running"
-            cond = {"PodReadyToStartContainers": True, "PodScheduled": True, "Initialized": self.initialized, "ContainersReady": ready, "Ready": ready}
+            cond = {
+                "PodReadyToStartContainers": True,
+                "PodScheduled": True,
+                "Initialized": self.initialized,
+                "ContainersReady": ready,
+                "Ready": ready,
+            }
             status: dict[str, Any] = {
                 "phase": self.phase,
                 "hostIP": "127.0.0.1",
@@ -101,15 +117,25 @@ class PodWorker(threading.Thread):
                 "podIP": "127.0.0.1",
                 "podIPs": [{"ip": "127.0.0.1"}],
                 "startTime": self.started_at,
-                "conditions": [{"type": t, "status": str(v), "lastTransitionTime": self.started_at} for t, v in cond.items()],
+                "conditions": [
+                    {"type": t, "status": str(v), "lastTransitionTime": self.started_at}
+                    for t, v in cond.items()
+                ],
                 "containerStatuses": [c.status(c.spec.get("image", "")) for c in self.mains],
                 "reason": self.reason,
                 "message": self.message,
             }
             if self.inits:
-                status["initContainerStatuses"] = [c.status(c.spec.get("image", "")) for c in self.inits]
+                status["initContainerStatuses"] = [
+                    c.status(c.spec.get("image", "")) for c in self.inits
+                ]
             try:
-                self.ctx.api.request("PATCH", f"{self.path}/status", {"status": status}, content_type="application/merge-patch+json")
+                self.ctx.api.request(
+                    "PATCH",
+                    f"{self.path}/status",
+                    {"status": status},
+                    content_type="application/merge-patch+json",
+                )
             except ApiError as exc:
                 if exc.status != 404:  # noqa: PLR2004
                     log.warning("status of %s not written: %s", self.name, exc)
@@ -121,7 +147,11 @@ class PodWorker(threading.Thread):
             self._live()
         except Exception:
             log.exception("pod worker %s failed", self.name)
-            self.phase, self.reason, self.message = "Failed", "KubeletError", "the process kubelet failed; see kubelet.log"
+            self.phase, self.reason, self.message = (
+                "Failed",
+                "KubeletError",
+                "the process kubelet failed; see kubelet.log",
+            )
         finally:
             for c in self.inits + self.mains:
                 c.stop(0)
@@ -156,7 +186,12 @@ class PodWorker(threading.Thread):
                 return
         self.initialized = True
         self.phase = "Running"
-        threads = [threading.Thread(target=self._run_to_end, args=(c, entries[c.name], volumes), daemon=True) for c in self.mains]
+        threads = [
+            threading.Thread(
+                target=self._run_to_end, args=(c, entries[c.name], volumes), daemon=True
+            )
+            for c in self.mains
+        ]
         for t in threads:
             t.start()
         deadline = self.pod["spec"].get("activeDeadlineSeconds")
@@ -164,7 +199,10 @@ class PodWorker(threading.Thread):
             if self.deleting:
                 self._terminate()
             elif deadline is not None and time.monotonic() - self.start_mono > deadline:
-                self.reason, self.message = "DeadlineExceeded", "Pod was active on the node longer than the specified deadline"
+                self.reason, self.message = (
+                    "DeadlineExceeded",
+                    "Pod was active on the node longer than the specified deadline",
+                )
                 self._terminate()
             self._wait(1)
         for t in threads:
@@ -208,7 +246,10 @@ class PodWorker(threading.Thread):
             if entry is None:
                 unknown = True
                 known = ", ".join(sorted(self.ctx.images)) or "none"
-                c.waiting("ErrImagePull", f'image "{image}" is not in the process kubelet\'s image table (known: {known}); add an ImageEntry for it')
+                c.waiting(
+                    "ErrImagePull",
+                    f'image "{image}" is not in the process kubelet\'s image table (known: {known}); add an ImageEntry for it',
+                )
             else:
                 entries[c.name] = entry
                 c.image_id = f"process-kubelet://{image}"
@@ -221,7 +262,14 @@ class PodWorker(threading.Thread):
         resolver = Resolver(self.ctx.api, self.pod["metadata"]["namespace"])
         fs_group = (self.pod["spec"].get("securityContext") or {}).get("fsGroup")
         return {
-            v["name"]: materialise(self.pod, v, self.dir / "volumes" / v["name"], resolver=resolver, fs_group=fs_group, token=self._token)
+            v["name"]: materialise(
+                self.pod,
+                v,
+                self.dir / "volumes" / v["name"],
+                resolver=resolver,
+                fs_group=fs_group,
+                token=self._token,
+            )
             for v in self.pod["spec"].get("volumes") or []
         }
 
@@ -233,12 +281,19 @@ class PodWorker(threading.Thread):
             "spec": {
                 "audiences": [source["audience"]] if source.get("audience") else None,
                 "expirationSeconds": source.get("expirationSeconds", 3600),
-                "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": meta["name"], "uid": meta["uid"]},
+                "boundObjectRef": {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "name": meta["name"],
+                    "uid": meta["uid"],
+                },
             },
         }
         sa = spec.get("serviceAccountName", "default")
         try:
-            answer = self.ctx.api.request("POST", f"/api/v1/namespaces/{meta['namespace']}/serviceaccounts/{sa}/token", body)
+            answer = self.ctx.api.request(
+                "POST", f"/api/v1/namespaces/{meta['namespace']}/serviceaccounts/{sa}/token", body
+            )
         except ApiError as exc:
             raise NotReady("ContainerCreating", f"token for ServiceAccount {sa}: {exc}") from exc
         return str(answer["status"]["token"])
@@ -250,7 +305,10 @@ class PodWorker(threading.Thread):
         else:
             argv = [*entry.entrypoint, *(args if args is not None else entry.cmd)]
         if not argv:
-            raise NotReady("CreateContainerError", f"image {container.spec['image']!r} has no entrypoint; set command")
+            raise NotReady(
+                "CreateContainerError",
+                f"image {container.spec['image']!r} has no entrypoint; set command",
+            )
         return [expand(a, env) for a in argv]
 
     def _start(self, container: Container, entry: ImageEntry, volumes: Mapping[str, Path]) -> None:
@@ -258,20 +316,72 @@ class PodWorker(threading.Thread):
         ctx = {**(pod_spec.get("securityContext") or {}), **(spec.get("securityContext") or {})}
         uid = ctx.get("runAsUser", entry.user)
         if ctx.get("runAsNonRoot") and not uid:
-            raise NotReady("CreateContainerConfigError", "container has runAsNonRoot and image will run as root")
+            raise NotReady(
+                "CreateContainerConfigError",
+                "container has runAsNonRoot and image will run as root",
+            )
         gid = ctx.get("runAsGroup", uid if uid else None)
-        groups = tuple(g for g in [pod_spec.get("securityContext", {}).get("fsGroup"), *(pod_spec.get("securityContext", {}).get("supplementalGroups") or [])] if g is not None)
-        base = {"PATH": ":".join([*entry.path_prefix, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]), "HOSTNAME": self.pod["metadata"]["name"], "HOME": "/"}
-        env = base | dict(entry.env) | dict(self.ctx.service_env) | container_env(self.pod, spec, Resolver(self.ctx.api, self.pod["metadata"]["namespace"]))
+        groups = tuple(
+            g
+            for g in [
+                pod_spec.get("securityContext", {}).get("fsGroup"),
+                *(pod_spec.get("securityContext", {}).get("supplementalGroups") or []),
+            ]
+            if g is not None
+        )
+        base = {
+            "PATH": ":".join(
+                [*entry.path_prefix, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+            ),
+            "HOSTNAME": self.pod["metadata"]["name"],
+            "HOME": "/",
+        }
+        env = (
+            base
+            | dict(entry.env)
+            | dict(self.ctx.service_env)
+            | container_env(
+                self.pod, spec, Resolver(self.ctx.api, self.pod["metadata"]["namespace"])
+            )
+        )
         argv = self._argv(container, entry, env)
-        mounts = [Mount(str(volumes[m["name"]] / m.get("subPath", "")) if m.get("subPath") else str(volumes[m["name"]]), m["mountPath"], bool(m.get("readOnly"))) for m in spec.get("volumeMounts") or []]
-        mounts.append(Mount(str(container.termination_file), spec.get("terminationMessagePath", "/dev/termination-log")))
-        full = bwrap_argv(argv, mounts=mounts, workdir=spec.get("workingDir", "/"), hostname=self.pod["metadata"]["name"][:63], identity=Identity(uid, gid, groups), reveal=entry.reveal)
+        mounts = [
+            Mount(
+                str(volumes[m["name"]] / m.get("subPath", ""))
+                if m.get("subPath")
+                else str(volumes[m["name"]]),
+                m["mountPath"],
+                bool(m.get("readOnly")),
+            )
+            for m in spec.get("volumeMounts") or []
+        ]
+        mounts.append(
+            Mount(
+                str(container.termination_file),
+                spec.get("terminationMessagePath", "/dev/termination-log"),
+            )
+        )
+        full = bwrap_argv(
+            argv,
+            mounts=mounts,
+            workdir=spec.get("workingDir", "/"),
+            hostname=self.pod["metadata"]["name"][:63],
+            identity=Identity(uid, gid, groups),
+            reveal=entry.reveal,
+        )
         container.start(full, env | {self.ctx.marker[0]: self.ctx.marker[1]})
-        log.info("started %s/%s pid %s: %s", self.name, container.name, container.proc.pid if container.proc else None, argv)
+        log.info(
+            "started %s/%s pid %s: %s",
+            self.name,
+            container.name,
+            container.proc.pid if container.proc else None,
+            argv,
+        )
         self.push()
 
-    def _run_to_end(self, container: Container, entry: ImageEntry, volumes: Mapping[str, Path]) -> bool:
+    def _run_to_end(
+        self, container: Container, entry: ImageEntry, volumes: Mapping[str, Path]
+    ) -> bool:
         """Run (and restart per policy) until done; True if it ended successfully."""
         policy = self.pod["spec"].get("restartPolicy", "Always")
         backoff = 1.0
@@ -297,7 +407,12 @@ class PodWorker(threading.Thread):
 
     def delete(self) -> None:
         uid = self.pod["metadata"]["uid"]
-        body = {"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0, "preconditions": {"uid": uid}}
+        body = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "gracePeriodSeconds": 0,
+            "preconditions": {"uid": uid},
+        }
         try:
             self.ctx.api.request("DELETE", self.path, body)
         except ApiError as exc:

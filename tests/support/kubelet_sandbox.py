@@ -55,7 +55,11 @@ class _Plan:
 def _plan(mounts: list[Mount], reveal: tuple[str, ...]) -> _Plan:
     plan = _Plan()
     for mount in mounts:
-        if mount.target == "/dev" or mount.target.startswith("/dev/") or os.path.lexists(mount.target):
+        if (
+            mount.target == "/dev"
+            or mount.target.startswith("/dev/")
+            or os.path.lexists(mount.target)
+        ):
             continue
         plan.full.update(a for a in _ancestors(mount.target) if os.path.isdir(a))
     for path in reveal:

@@ -102,7 +102,9 @@ class Resolver:
         if data is None:
             if optional:
                 return None
-            raise NotReady("CreateContainerConfigError", f'{kind.lower()} "{ref["name"]}" not found')
+            raise NotReady(
+                "CreateContainerConfigError", f'{kind.lower()} "{ref["name"]}" not found'
+            )
         if ref["key"] not in data:
             if optional:
                 return None
@@ -113,16 +115,24 @@ class Resolver:
         return data[ref["key"]].decode()
 
 
-def container_env(pod: Mapping[str, Any], container: Mapping[str, Any], resolver: Resolver) -> dict[str, str]:
+def container_env(
+    pod: Mapping[str, Any], container: Mapping[str, Any], resolver: Resolver
+) -> dict[str, str]:
     """The container's environment from ``envFrom`` and ``env`` (image defaults not included)."""
     env: dict[str, str] = {}
     for source in container.get("envFrom") or []:
-        kind, ref = ("Secret", source["secretRef"]) if "secretRef" in source else ("ConfigMap", source["configMapRef"])
+        kind, ref = (
+            ("Secret", source["secretRef"])
+            if "secretRef" in source
+            else ("ConfigMap", source["configMapRef"])
+        )
         data = resolver.data(kind, ref["name"])
         if data is None:
             if ref.get("optional"):
                 continue
-            raise NotReady("CreateContainerConfigError", f'{kind.lower()} "{ref["name"]}" not found')
+            raise NotReady(
+                "CreateContainerConfigError", f'{kind.lower()} "{ref["name"]}" not found'
+            )
         env |= {source.get("prefix", "") + k: v.decode() for k, v in data.items()}
     for var in container.get("env") or []:
         value_from = var.get("valueFrom")
@@ -155,7 +165,9 @@ def _write(root: Path, rel: str, content: bytes, mode: int, fs_group: int | None
     path.chmod(mode)
 
 
-def _keyed(data: Mapping[str, bytes], items: list[dict[str, Any]] | None, default_mode: int) -> list[tuple[str, bytes, int]]:
+def _keyed(
+    data: Mapping[str, bytes], items: list[dict[str, Any]] | None, default_mode: int
+) -> list[tuple[str, bytes, int]]:
     if not items:
         return [(k, v, default_mode) for k, v in data.items()]
     missing = [i["key"] for i in items if i["key"] not in data]
@@ -186,12 +198,18 @@ def materialise(
             root.chmod(0o2777)
         return root
     if "projected" in volume:
-        sources, default_mode = volume["projected"].get("sources") or [], volume["projected"].get("defaultMode", 0o644)
+        sources, default_mode = (
+            volume["projected"].get("sources") or [],
+            volume["projected"].get("defaultMode", 0o644),
+        )
     elif any(kind in volume for kind in ("secret", "configMap", "downwardAPI")):
         kind = next(k for k in ("secret", "configMap", "downwardAPI") if k in volume)
         sources, default_mode = [{kind: volume[kind]}], volume[kind].get("defaultMode", 0o644)
     else:
-        raise NotReady("ContainerCreating", f"volume {name!r}: only secret, configMap, emptyDir, downwardAPI, projected and hostPath are supported by the process kubelet")
+        raise NotReady(
+            "ContainerCreating",
+            f"volume {name!r}: only secret, configMap, emptyDir, downwardAPI, projected and hostPath are supported by the process kubelet",
+        )
     files: list[tuple[str, bytes, int]] = []
     for source in sources:
         if "secret" in source or "configMap" in source:
@@ -202,14 +220,25 @@ def materialise(
             if data is None:
                 if spec.get("optional"):
                     continue
-                raise NotReady("ContainerCreating", f'MountVolume.SetUp failed for volume "{name}": {kind.lower()} "{ref_name}" not found')
+                raise NotReady(
+                    "ContainerCreating",
+                    f'MountVolume.SetUp failed for volume "{name}": {kind.lower()} "{ref_name}" not found',
+                )
             files += _keyed(data, spec.get("items"), default_mode)
         elif "downwardAPI" in source:
             for item in source["downwardAPI"].get("items") or []:
-                value = field_value(pod, item["fieldRef"]["fieldPath"]) if "fieldRef" in item else "0"
+                value = (
+                    field_value(pod, item["fieldRef"]["fieldPath"]) if "fieldRef" in item else "0"
+                )
                 files.append((item["path"], value.encode(), item.get("mode", default_mode)))
         elif "serviceAccountToken" in source:
-            files.append((source["serviceAccountToken"]["path"], token(source["serviceAccountToken"]).encode(), default_mode))
+            files.append(
+                (
+                    source["serviceAccountToken"]["path"],
+                    token(source["serviceAccountToken"]).encode(),
+                    default_mode,
+                )
+            )
     for rel, content, mode in files:
         _write(root, rel, content, mode, fs_group)
     return root

@@ -1,1 +1,70 @@
-"""Pytest fixtures for the cluster test component (registered in tests/conftest.py)."""
+"""Pytest fixtures for the local Kubernetes control plane (registered in tests/conftest.py).
+
+``cluster`` is one :class:`~tests.support.cluster.LocalCluster` per session with the process
+kubelet running and the default image table: ``strongroom`` runs commands with this checkout's
+virtualenv first on PATH (uid 65532 unless the pod says otherwise), ``busybox`` runs the host's
+``/bin/sh`` and coreutils. ``namespace`` is a fresh namespace per test, enforcing the
+``restricted`` Pod Security Standard, deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.cluster import REPO_ROOT, LocalCluster, find_binaries
+from tests.support.kube_steps import create_namespace, delete_namespace
+from tests.support.kubelet import ImageEntry
+
+#: The non-root uid the strongroom image runs as (distroless "nonroot").
+STRONGROOM_UID = 65532
+
+
+def default_images() -> dict[str, ImageEntry]:
+    """The image table of the test session: the operator's image and a shell image."""
+    venv_bin = REPO_ROOT / ".venv" / "bin"
+    interpreter = Path(os.path.realpath(venv_bin / "python")).parents[1]
+    return {
+        "strongroom": ImageEntry(
+            path_prefix=(str(venv_bin),),
+            entrypoint=("strongroom",),
+            user=STRONGROOM_UID,
+            reveal=(str(interpreter),),
+        ),
+        "busybox": ImageEntry(cmd=("sh",)),
+    }
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A real API server, controller-manager and process kubelet for the whole session."""
+    local = LocalCluster(
+        tmp_path_factory.mktemp("cluster"), find_binaries(), kubelet=True, images=default_images()
+    )
+    local.start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture
+def namespace_factory(cluster: LocalCluster) -> Iterator[Callable[..., str]]:
+    """Create namespaces on demand (``pod_security=None`` for none); all deleted after the test."""
+    created: list[str] = []
+
+    def make(prefix: str = "t", *, pod_security: str | None = "restricted") -> str:
+        name = create_namespace(cluster, prefix=prefix, pod_security=pod_security)
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        delete_namespace(cluster, name)
+
+
+@pytest.fixture
+def namespace(namespace_factory: Callable[..., str]) -> str:
+    """A fresh namespace enforcing the restricted Pod Security Standard."""
+    return namespace_factory()
