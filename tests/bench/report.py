@@ -17,6 +17,45 @@ from tests.bench.measure import Series
 from tests.bench.settings import BenchSettings
 
 MiB = 1024 * 1024
+#: How the figures were taken and what they do not say; rendered under "Method".
+METHOD = (
+    (
+        "Every contender runs as a child process and is timed from start to exit (wall clock), "
+        "so process start-up counts on both sides. The runs of the things compared are "
+        "interleaved (dump, naive pipeline, Strongroom null sink, Strongroom S3, endpoint alone; "
+        "then restore, verify), so load from other work hits them alike."
+    ),
+    (
+        "Strongroom's backup is the real agent code (`strongroom.agent.backup.run_backup`: engine "
+        "dump with dump-time fingerprints, zstd level 3, Tink AES256_GCM_HKDF_1MB encryption, "
+        "sha256, multipart part buffering). The null sink discards the parts; the S3 sink is "
+        "`strongroom agent backup` against a local moto server over HTTP."
+    ),
+    (
+        "moto is a Python S3 emulator holding objects in memory: its figures show the client side "
+        "of the upload path, not what a real S3 endpoint or network would do."
+    ),
+    (
+        "Baselines use the engine's own dump flags (`pg_dump -Fc -Z0`; `mariadb-dump "
+        "--single-transaction --quick …`), the password in a file as the engines pass it. The "
+        "naive PostgreSQL pipeline is plain `pg_dump` (SQL text), as such scripts are usually "
+        "written."
+    ),
+    (
+        "Sizes: the native dump written to a file once, `zstd -3 -T1` of that file, and the "
+        "Strongroom data object (zstd + encryption framing) of a backup of the same database."
+    ),
+    (
+        "Verification is `strongroom agent verify` at level equivalence: the integrity pass over "
+        "the whole object, the restore into a scratch database (the observed RTO) and the "
+        "fingerprint comparison. Its baseline is the native restore of the native dump file into "
+        "an empty database with the flags the engine uses."
+    ),
+    (
+        "Rows marked diagnostic are not a Strongroom feature: they take a part away or time it "
+        "alone, to show where the time goes."
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -190,6 +229,8 @@ def render(report: Report) -> str:
     out += [f"- {note}" for note in report.notes]
     out += ["", "| Component | Version |", "|---|---|"]
     out += [f"| {name} | {version} |" for name, version in m.versions.items()]
+    out += ["", "## Method", ""]
+    out += [f"- {line}" for line in METHOD]
     summary = [
         (section.title, row)
         for section in [*report.sections, *([report.memory] if report.memory else [])]

@@ -19,6 +19,9 @@ from tests.bench.settings import LARGE_SIZE, REFERENCE_SIZE
 from tests.support.s3 import S3Server
 from tests.support.storegen import parse_size
 
+#: Peak change across sizes still called flat: two 8 MiB multipart parts.
+FLAT_MIB = 16
+
 
 def test_agent_peak_rss_is_flat_from_64_mb_to_the_benchmark_size(
     bench: Bench, s3_server: S3Server, bucket: str, tmp_path: Path
@@ -60,5 +63,31 @@ def test_agent_peak_rss_is_flat_from_64_mb_to_the_benchmark_size(
         "Peak RSS is the larger of the agent's own peak and that of the dump tool it ran "
         "(the kernel's `wait4` accounting), never their sum."
     )
+    section.findings += memory_findings(section.rows)
     write_report(bench.report)
     assert all(row.series.values for row in section.rows)
+
+
+def memory_findings(rows: list[Row]) -> list[str]:
+    """How much the peak moved between the smallest and the largest store, and any miss."""
+    out = []
+    first, last = rows[0], rows[-1]
+    if first is not last:
+        change = last.series.median - first.series.median
+        shape = (
+            "within about two multipart parts: memory is set by the interpreter, boto3 and a few "
+            "fixed buffers (1 MiB reads, one encryption segment, the part being filled and the "
+            "one being sent), not by the database size"
+            if abs(change) <= FLAT_MIB
+            else "**more than two multipart parts: memory grows with the database**"
+        )
+        out.append(
+            f"From the smallest to the largest store the median peak changed by {change:+.1f} "
+            f"MiB ({first.series.median:.1f} → {last.series.median:.1f} MiB), {shape}."
+        )
+    out.extend(
+        f"**Missed:** {row.label}: {row.series.median:.1f} MiB (target ≤ 128 MiB)."
+        for row in rows
+        if row.met is False
+    )
+    return out
