@@ -42,7 +42,7 @@ e2e: deps tools ## End-to-end user stories
 
 .PHONY: bench
 bench: deps tools ## Benchmarks; figures are written to docs/benchmarks.md
-	$(PY) -m pytest -m bench -p no:cacheprovider -s
+	$(PY) -m pytest -m bench -p no:cacheprovider -s tests/bench
 
 .PHONY: demo
 demo: deps tools ## Bring up the whole thing locally and show a first backup and verification
