@@ -124,14 +124,23 @@ class Container:
                 os.killpg(self.proc.pid, sig)
 
     def stop(self, grace: float) -> None:
-        """SIGTERM the process group, SIGKILL it after ``grace`` seconds."""
+        """SIGTERM the container's processes, SIGKILL the group after ``grace`` seconds.
+
+        SIGTERM goes to every process of the group except bubblewrap's monitor (the group
+        leader), which would otherwise die at once and end the grace period early.
+        """
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=max(grace, 0.1))
-        except subprocess.TimeoutExpired:
-            self.signal(signal.SIGKILL)
+        if grace > 0:
+            for pid in group_members(self.proc.pid):
+                if pid != self.proc.pid:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+        self.signal(signal.SIGKILL)
 
     def status(self, image: str) -> dict[str, Any]:
         """The ``containerStatuses`` entry for this container."""
@@ -148,3 +157,19 @@ class Container:
         if self.proc is not None:
             entry["containerID"] = f"process://{self.proc.pid}"
         return entry
+
+
+def group_members(pgid: int) -> list[int]:
+    """Pids of the processes in process group ``pgid``."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members

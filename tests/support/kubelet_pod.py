@@ -56,6 +56,7 @@ class PodWorker(threading.Thread):
         self.deleting = False
         self.gone = False
         self.terminating = False
+        self.finishing = False
         self.lock = threading.RLock()
         self.started_at = now()
         self.start_mono = time.monotonic()
@@ -176,10 +177,20 @@ class PodWorker(threading.Thread):
         if volumes is None:
             return
         self.initialized = True
+        sidecars: list[threading.Thread] = []
         for container in self.inits:
             self.initialized = False
             if container.sidecar:
-                self._start(container, entries[container.name], volumes)
+                sidecar = threading.Thread(
+                    target=self._run_to_end,
+                    args=(container, entries[container.name], volumes),
+                    daemon=True,
+                )
+                sidecar.start()
+                sidecars.append(sidecar)
+                # The next container starts once the sidecar's process runs (no startupProbe here).
+                while not (container.running or container.exit_code is not None or self.deleting):
+                    self._wait(0.05)
                 continue
             if not self._run_to_end(container, entries[container.name], volumes):
                 self.phase = "Failed"
@@ -208,9 +219,13 @@ class PodWorker(threading.Thread):
         for t in threads:
             t.join()
         failed = self.reason is not None or any(c.exit_code != 0 for c in self.mains)
-        for sidecar in self.inits:
-            if sidecar.sidecar:
-                sidecar.stop(self._grace())
+        # Native sidecars are stopped once every regular container has terminated.
+        self.finishing = True
+        for c in self.inits:
+            if c.sidecar:
+                c.stop(self._grace())
+        for sidecar in sidecars:
+            sidecar.join()
         self.phase = "Failed" if failed else "Succeeded"
 
     def _grace(self) -> float:
@@ -398,8 +413,10 @@ class PodWorker(threading.Thread):
             code = container.wait()
             self.push()
             self.wake.set()
+            if container.sidecar:
+                policy = "Always"
             again = policy == "Always" or (policy == "OnFailure" and code != 0)
-            if not again or self.deleting or self.reason:
+            if not again or self.deleting or self.reason or self.finishing:
                 return code == 0
             time.sleep(backoff)
             backoff = min(backoff * 2, 10)
