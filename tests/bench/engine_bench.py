@@ -26,8 +26,10 @@ from typing import Any
 
 from tests.bench import baselines
 from tests.bench.agent_runs import AgentJobs, AgentRun, agent_env
+from tests.bench.findings import findings
 from tests.bench.measure import run_timed, shell
-from tests.bench.report import MiB, Report, Row, Section, Target
+from tests.bench.report import MiB, Report, Section
+from tests.bench.rows import Rows, engine_rows
 from tests.bench.settings import ROOT
 from tests.bench.stores import BenchStore
 from tests.support.s3 import S3Server
@@ -36,126 +38,11 @@ from strongroom.engines import engine_for
 from strongroom.storage.parts import part_size_for
 
 ENGINE_TITLES = {"postgresql": "PostgreSQL", "mysql": "MariaDB"}
-#: Targets from the project brief.
-DUMP_OVERHEAD = Target(1.3)
-NAIVE_SLOWER = Target(3.0, at_most=False)
-SIZE_OVERHEAD = Target(1.1)
-PEAK_RSS = Target(128, unit="MiB")
-#: Machine-wide busy share above which the machine counts as saturated.
-SATURATED = 0.9
-#: Agent CPU below this many cores means its threads mostly ran one at a time.
-ONE_CORE = 1.25
 #: What the agent imports before it does any work (its fixed start-up cost).
 AGENT_IMPORTS = (
     "import strongroom.agent.backup, strongroom.agent.config, strongroom.engines.postgres, "
     "strongroom.engines.mysql, strongroom.storage.s3"
 )
-
-
-@dataclass
-class Rows:
-    """The rows of one engine's section, filled run by run."""
-
-    dump: Row
-    naive: Row
-    null: Row
-    s3: Row
-    endpoint_upload: Row
-    cpu: Row
-    busy: Row
-    no_fingerprints: Row
-    startup: Row
-    fingerprints: Row
-    fingerprints_cpu: Row
-    zstd: Row
-    rss_null: Row
-    rss_s3: Row
-    dump_size: Row
-    zstd_size: Row
-    data_size: Row
-    restore: Row
-    verify: Row
-    verify_restore: Row
-    endpoint_download: Row
-
-
-def _rows(section: Section, labels: baselines.Commands) -> Rows:
-    dump = section.add(Row(f"`{labels.dump_label}` (baseline)", short=labels.dump_short))
-    null = section.add(
-        Row("Strongroom backup, null sink", "Strongroom", ratio_of=dump, target=DUMP_OVERHEAD)
-    )
-    naive = section.add(Row(f"naive `{labels.naive_label}`", ratio_of=null, target=NAIVE_SLOWER))
-    s3 = section.add(Row("Strongroom backup, local S3 (moto) sink", ratio_of=null))
-    endpoint_upload = section.add(
-        Row("S3 endpoint alone: boto3 multipart upload of as many random bytes")
-    )
-    cpu = section.add(Row("Strongroom backup CPU time, null sink (agent + dump tool)"))
-    busy = section.add(
-        Row(
-            "cores busy machine-wide during that backup (servers and other work included)",
-            unit="cores",
-        )
-    )
-    no_fingerprints = section.add(
-        Row(
-            "diagnostic: the same backup with the fingerprints stubbed out (not a real backup)",
-            ratio_of=dump,
-        )
-    )
-    startup = section.add(Row("agent start-up alone (Python and its imports)", ratio_of=dump))
-    fingerprints = section.add(Row("fingerprints alone (part of the backup)", ratio_of=dump))
-    fingerprints_cpu = section.add(Row("… CPU time of the agent-side (Python) client in it"))
-    zstd = section.add(Row("`zstd -3` of the dump file alone (one thread)", ratio_of=dump))
-    rss_null = section.add(Row("agent peak RSS, null sink", unit="MiB", target=PEAK_RSS))
-    rss_s3 = section.add(
-        Row("agent peak RSS, `strongroom agent backup` to S3", unit="MiB", target=PEAK_RSS)
-    )
-    dump_size = section.add(Row("native dump size", "dump", unit="bytes"))
-    zstd_size = section.add(
-        Row("`zstd -3` of the native dump", "zstd -3", unit="bytes", ratio_of=dump_size)
-    )
-    data_size = section.add(
-        Row(
-            "Strongroom data object (zstd + AES-256-GCM)",
-            unit="bytes",
-            ratio_of=zstd_size,
-            target=SIZE_OVERHEAD,
-        )
-    )
-    restore = section.add(
-        Row(
-            f"`{labels.restore_label}` into an empty database (baseline)",
-            short=labels.restore_short,
-        )
-    )
-    verify = section.add(
-        Row("`strongroom agent verify` (integrity + restore + fingerprints)", ratio_of=restore)
-    )
-    verify_restore = section.add(Row("… of which the restore into scratch", ratio_of=restore))
-    endpoint_download = section.add(Row("S3 endpoint alone: download of the data object"))
-    return Rows(
-        dump=dump,
-        naive=naive,
-        null=null,
-        s3=s3,
-        endpoint_upload=endpoint_upload,
-        cpu=cpu,
-        busy=busy,
-        no_fingerprints=no_fingerprints,
-        startup=startup,
-        fingerprints=fingerprints,
-        fingerprints_cpu=fingerprints_cpu,
-        zstd=zstd,
-        rss_null=rss_null,
-        rss_s3=rss_s3,
-        dump_size=dump_size,
-        zstd_size=zstd_size,
-        data_size=data_size,
-        restore=restore,
-        verify=verify,
-        verify_restore=verify_restore,
-        endpoint_download=endpoint_download,
-    )
 
 
 @dataclass
@@ -354,7 +241,7 @@ class EngineBench:
 
     def run(self, section: Section) -> Rows:
         """Measure everything and fill ``section``."""
-        rows = _rows(section, self.commands)
+        rows = engine_rows(section, self.commands)
         expected_size = self.store.database_bytes()
         section.facts += [
             (
@@ -407,100 +294,6 @@ def _short(filename: str) -> str:
         if marker in filename:
             return filename.split(marker, 1)[1]
     return filename
-
-
-def findings(rows: Rows, engine: str, *, cores: int) -> list[str]:
-    """Plain statements about missed targets and their likely causes, from the figures."""
-    out: list[str] = []
-    dump, null = rows.dump.series, rows.null.series
-    if not (dump and null):
-        return out
-    tool = "pg_dump" if engine == "postgresql" else "mariadb-dump"
-    fp = _median(rows.fingerprints)
-    fp_cpu = _median(rows.fingerprints_cpu)
-    bare = rows.no_fingerprints.ratio or 0.0
-    agent_cores = _median(rows.cpu) / null.median
-    if rows.null.met is False:
-        out.append(
-            f"**Missed:** Strongroom's backup takes {rows.null.ratio or 0:.2f}x the plain {tool} "
-            f"time (target ≤ 1.3x). Likely cause: the dump-time fingerprints. With them stubbed "
-            f"out the same pipeline (dump → zstd → AES-GCM → sha256 → part buffers) takes "
-            f"{bare:.2f}x {tool}, of which {_median(rows.startup):.2f} s is the agent's Python "
-            "start-up. The fingerprints read every table a "
-            f"second time, sorted by primary key ({fp:.1f} s on their own, "
-            f"{fp / dump.median:.2f}x the dump), and {fp_cpu:.1f} s of that is CPU in the "
-            "agent's Python client, which handles the COPY stream row by row. In the backup that "
-            f"work shares the agent process with zstd: the agent (with its dump tool) kept "
-            f"{agent_cores:.2f} cores busy on average while the machine had "
-            f"{_median(rows.busy):.2f} of its {cores} cores busy"
-            + _contention(agent_cores, _median(rows.busy), cores)
-            + (
-                f" The pipeline alone also misses the target ({bare:.2f}x)."
-                if rows.no_fingerprints.ratio is not None and bare > DUMP_OVERHEAD.value
-                else ""
-            )
-        )
-    elif rows.null.met:
-        out.append(
-            f"Strongroom's backup takes {rows.null.ratio or 0:.2f}x the plain {tool} time "
-            "(target ≤ 1.3x)."
-        )
-    if rows.naive.met is False:
-        out.append(
-            f"**Missed:** the naive pipeline takes {rows.naive.ratio or 0:.2f}x Strongroom's "
-            "time (target: Strongroom ≥ 3x faster). gzip -6 and openssl run in their own "
-            "processes, in parallel with the dump, so the naive pipeline costs about its slowest "
-            "stage (gzip), and it computes no fingerprints; against Strongroom's pipeline with "
-            f"the fingerprints stubbed out it takes {_naive_vs_bare(rows):.2f}x."
-        )
-    if rows.data_size.met is False:
-        out.append(
-            f"**Missed:** the data object is {rows.data_size.ratio or 0:.3f}x the size of "
-            "`zstd -3` of the same dump (target ≤ 1.1x)."
-        )
-    out.extend(
-        f"**Missed:** {row.label} is {row.series.median:.0f} MiB (target ≤ 128 MiB)."
-        for row in (rows.rss_null, rows.rss_s3)
-        if row.met is False
-    )
-    if rows.s3.series and rows.endpoint_upload.series:
-        out.append(
-            f"The local S3 endpoint adds {rows.s3.series.median - null.median:.1f} s to the "
-            f"backup; uploading as many random bytes with boto3 alone takes "
-            f"{rows.endpoint_upload.series.median:.1f} s (moto's own cost, in Python)."
-        )
-    if rows.verify.series and rows.restore.series and rows.verify_restore.series:
-        out.append(
-            f"Verification takes {rows.verify.ratio or 0:.2f}x the plain restore: it reads the "
-            "object twice (the integrity pass before anything reaches the restore tool, then "
-            "the restore pass), restores "
-            f"({rows.verify_restore.series.median:.1f} s, "
-            f"{rows.verify_restore.ratio or 0:.2f}x the plain restore) and fingerprints the "
-            "restored tables."
-        )
-    return out
-
-
-def _contention(agent_cores: float, busy: float, cores: int) -> str:
-    if busy >= SATURATED * cores:
-        return (
-            ": the machine was saturated — the dump tool, two database backends (dump and "
-            "fingerprints), zstd and the fingerprint hashing compete for its cores."
-        )
-    if agent_cores < ONE_CORE:
-        return (
-            ", so fingerprinting and compression largely ran one after the other, not side by side."
-        )
-    return "."
-
-
-def _naive_vs_bare(rows: Rows) -> float:
-    bare = _median(rows.no_fingerprints)
-    return _median(rows.naive) / bare if bare else 0.0
-
-
-def _median(row: Row) -> float:
-    return row.series.median if row.series else 0.0
 
 
 def engine_title(engine: str) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.bench.agent_runs import AgentJobs
-from tests.bench.engine_bench import PEAK_RSS
 from tests.bench.report import MiB, Row, Section, write_report
+from tests.bench.rows import PEAK_RSS
 from tests.bench.session import Bench
 from tests.bench.settings import LARGE_SIZE, REFERENCE_SIZE
 from tests.support.s3 import S3Server
