@@ -50,7 +50,7 @@ def _answers(url: str) -> bool:
     """True if ``url`` answers 200; error responses are closed, not left to the collector."""
     try:
         with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback http
-            return bool(response.status == 200)  # noqa: PLR2004
+            return bool(response.status == 200)
     except urllib.error.HTTPError as exc:
         exc.close()
         return False
@@ -70,7 +70,8 @@ def find_binaries() -> Path:
     if result.returncode != 0 or not lines or not lines[-1].startswith("bin: "):
         raise ClusterError(
             "hack/build-tools.sh could not provide etcd/kube-apiserver/kubectl "
-            f"(exit {result.returncode}). Run `make tools` and read its output; it needs Go >= 1.25 "
+            f"(exit {result.returncode}). Run `make tools` and read its output; it needs "
+            "Go >= 1.25 "
             "and the Go module proxy, or set KUBEBUILDER_ASSETS to a directory with the binaries.\n"
             + result.stderr[-2000:]
         )
@@ -212,7 +213,7 @@ class LocalCluster:
 
         def ready() -> bool:
             self._alive(proc, "kube-apiserver")
-            return api.status("/readyz") == 200  # noqa: PLR2004
+            return api.status("/readyz") == 200
 
         wait_until(ready, timeout=120, what="kube-apiserver /readyz", interval=0.5)
 

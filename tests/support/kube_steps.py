@@ -177,7 +177,7 @@ def job_manifest(
     container: Mapping[str, Any] | None = None,
     pod: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A Job that passes the restricted Pod Security Standard; extra container/pod fields merge in."""
+    """A Job passing the restricted Pod Security Standard; extra container/pod fields merge in."""
     main = {
         "name": "main",
         "image": image,

@@ -88,7 +88,7 @@ class KubeAPI:
                 data = response.read().decode()
         finally:
             conn.close()
-        if response.status >= 300:  # noqa: PLR2004 - HTTP status classes
+        if response.status >= 300:
             raise ApiError(response.status, method, full, data)
         return json.loads(data) if data else None
 
@@ -127,7 +127,7 @@ class KubeAPI:
                 "GET", f"{path}?{urlencode(query)}", headers=self._headers("application/json")
             )
             with conn.getresponse() as response:
-                if response.status >= 300:  # noqa: PLR2004 - HTTP status classes
+                if response.status >= 300:
                     raise ApiError(response.status, "WATCH", path, response.read().decode())
                 while line := response.readline():
                     if line.strip():

@@ -136,10 +136,8 @@ class Container:
                 if pid != self.proc.pid:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                pass
         self.signal(signal.SIGKILL)
 
     def status(self, image: str) -> dict[str, Any]:

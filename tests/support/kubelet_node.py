@@ -81,7 +81,7 @@ class Kubelet:
         try:
             self.ctx.api.request("POST", "/api/v1/nodes", node)
         except ApiError as exc:
-            if exc.status != 409:  # noqa: PLR2004
+            if exc.status != 409:
                 raise
         self.ctx.api.merge_patch(
             f"/api/v1/nodes/{self.ctx.node_name}/status", {"status": node["status"]}
@@ -99,7 +99,7 @@ class Kubelet:
                     for event in self.ctx.api.watch("/api/v1/pods", version):
                         obj = event["object"]
                         if event["type"] == "ERROR":
-                            raise ApiError(
+                            raise ApiError(  # noqa: TRY301 - handled below like any watch failure
                                 int(obj.get("code", 500)),
                                 "WATCH",
                                 "/api/v1/pods",
@@ -109,10 +109,10 @@ class Kubelet:
                         if event["type"] != "BOOKMARK":
                             self.handle(event["type"], obj)
             except ApiError as exc:
-                if exc.status != 410:  # noqa: PLR2004 - Gone: re-list at once
+                if exc.status != 410:
                     log.warning("pod watch failed, re-listing: %s", exc)
                     self.stopping.wait(1)
-            except Exception as exc:  # noqa: BLE001 - disconnects of any kind; keep serving
+            except Exception as exc:
                 log.warning("pod watch disconnected, re-listing: %r", exc)
                 self.stopping.wait(1)
 

@@ -138,7 +138,7 @@ class PodWorker(threading.Thread):
                     content_type="application/merge-patch+json",
                 )
             except ApiError as exc:
-                if exc.status != 404:  # noqa: PLR2004
+                if exc.status != 404:
                     log.warning("status of %s not written: %s", self.name, exc)
 
     # -- the life cycle ----------------------------------------------------------------------
@@ -166,7 +166,7 @@ class PodWorker(threading.Thread):
         self.wake.wait(seconds)
         self.wake.clear()
 
-    def _live(self) -> None:
+    def _live(self) -> None:  # noqa: PLR0912 - the pod life cycle reads best in one place
         self.push()
         entries = self._images()
         if entries is None:
@@ -263,7 +263,8 @@ class PodWorker(threading.Thread):
                 known = ", ".join(sorted(self.ctx.images)) or "none"
                 c.waiting(
                     "ErrImagePull",
-                    f'image "{image}" is not in the process kubelet\'s image table (known: {known}); add an ImageEntry for it',
+                    f'image "{image}" is not in the process kubelet\'s image table '
+                    f"(known: {known}); add an ImageEntry for it",
                 )
             else:
                 entries[c.name] = entry
@@ -335,7 +336,7 @@ class PodWorker(threading.Thread):
                 "CreateContainerConfigError",
                 "container has runAsNonRoot and image will run as root",
             )
-        gid = ctx.get("runAsGroup", uid if uid else None)
+        gid = ctx.get("runAsGroup", uid or None)
         groups = tuple(
             g
             for g in [

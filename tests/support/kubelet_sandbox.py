@@ -15,7 +15,7 @@ import os
 import shutil
 import stat
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 _SPECIAL = {"/dev": ["--dev", "/dev"], "/proc": ["--proc", "/proc"]}
 
@@ -61,10 +61,12 @@ def _plan(mounts: list[Mount], reveal: tuple[str, ...]) -> _Plan:
             or os.path.lexists(mount.target)
         ):
             continue
-        plan.full.update(a for a in _ancestors(mount.target) if os.path.isdir(a))
+        plan.full.update(a for a in _ancestors(mount.target) if Path(a).is_dir())
     for path in reveal:
         chain = [*_ancestors(path), path]
-        closed = [a for a in chain if os.path.isdir(a) and not os.stat(a).st_mode & stat.S_IXOTH]
+        closed = [
+            a for a in chain if Path(a).is_dir() and not Path(a).stat().st_mode & stat.S_IXOTH
+        ]
         if closed:
             deepest = max(closed, key=len)
             plan.narrow.update(a for a in chain if len(a) <= len(deepest))
@@ -74,18 +76,18 @@ def _plan(mounts: list[Mount], reveal: tuple[str, ...]) -> _Plan:
 
 
 def _rebuild(directory: str, plan: _Plan, ops: list[str]) -> None:
-    for name in sorted(os.listdir(directory)):
-        path = os.path.join(directory, name)
+    for entry in sorted(Path(directory).iterdir()):
+        path = str(entry)
         if directory in plan.narrow and path not in plan.keep:
             continue  # a revealed private directory shows only the way to what it reveals
         if path in _SPECIAL:
             ops += _SPECIAL[path]
         elif path in plan.full or path in plan.narrow:
-            mode = stat.S_IMODE(os.stat(path).st_mode) | 0o755
+            mode = stat.S_IMODE(entry.stat().st_mode) | 0o755
             ops += ["--perms", f"{mode:04o}", "--dir", path]
             _rebuild(path, plan, ops)
-        elif os.path.islink(path):
-            ops += ["--symlink", os.readlink(path), path]
+        elif entry.is_symlink():
+            ops += ["--symlink", str(entry.readlink()), path]
         else:
             ops += ["--dev-bind-try", path, path]
 
@@ -93,7 +95,7 @@ def _rebuild(directory: str, plan: _Plan, ops: list[str]) -> None:
 def _missing_dirs(mount: Mount) -> list[str]:
     """Directories bubblewrap must create for ``mount``, outermost first, all mode 0755."""
     chain = _ancestors(mount.target)
-    if os.path.isdir(mount.source):
+    if Path(mount.source).is_dir():
         chain.append(mount.target)
     return [d for d in chain if not os.path.lexists(d) and d != "/"]
 

@@ -83,7 +83,7 @@ class Resolver:
             try:
                 obj = self.api.get(f"/api/v1/namespaces/{self.namespace}/{plural}/{name}")
             except ApiError as exc:
-                if exc.status != 404:  # noqa: PLR2004
+                if exc.status != 404:
                     raise
                 self._cache[kind, name] = None
             else:
@@ -176,7 +176,7 @@ def _keyed(
     return [(i["path"], data[i["key"]], i.get("mode", default_mode)) for i in items]
 
 
-def materialise(
+def materialise(  # noqa: PLR0912 - one branch per volume kind, as in the kubelet
     pod: Mapping[str, Any],
     volume: Mapping[str, Any],
     root: Path,
@@ -208,7 +208,8 @@ def materialise(
     else:
         raise NotReady(
             "ContainerCreating",
-            f"volume {name!r}: only secret, configMap, emptyDir, downwardAPI, projected and hostPath are supported by the process kubelet",
+            f"volume {name!r}: the process kubelet supports secret, configMap, emptyDir, "
+            "downwardAPI, projected and hostPath volumes only",
         )
     files: list[tuple[str, bytes, int]] = []
     for source in sources:
@@ -222,7 +223,8 @@ def materialise(
                     continue
                 raise NotReady(
                     "ContainerCreating",
-                    f'MountVolume.SetUp failed for volume "{name}": {kind.lower()} "{ref_name}" not found',
+                    f'MountVolume.SetUp failed for volume "{name}": '
+                    f'{kind.lower()} "{ref_name}" not found',
                 )
             files += _keyed(data, spec.get("items"), default_mode)
         elif "downwardAPI" in source:

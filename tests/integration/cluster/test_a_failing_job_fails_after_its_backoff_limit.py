@@ -1,4 +1,4 @@
-"""A Job whose command exits 1 is retried backoffLimit times by the real Job controller, then Failed."""
+"""A Job whose command exits 1 is retried backoffLimit times by the Job controller, then fails."""
 
 from __future__ import annotations
 

@@ -96,9 +96,10 @@ def test_deleting_a_namespace_stops_its_pods(
                 cluster.kubelet.log_path(ns, pods[0]["metadata"]["name"], "main").read_text()
             )
         time.sleep(0.5)
-    assert pids and alive(pids[0])
+    assert pids
+    assert alive(pids[0])
 
-    # When the namespace is deleted, the namespace controller deletes the pod and the kubelet stops it
+    # When the namespace is deleted, the namespace controller deletes the pod; the kubelet stops it
     cluster.kubectl("delete", "namespace", ns, "--wait=true", "--timeout=90s", timeout=120)
 
     # Then the process is gone

@@ -7,6 +7,18 @@ from typing import Any
 from tests.support.cluster import LocalCluster
 from tests.support.kube_steps import RESTRICTED_CONTAINER, apply, wait_for
 
+SIDECAR = """
+echo sidecar-up >> /shared/order
+trap 'echo sidecar-stopped; exit 0' TERM
+while true; do sleep 0.2; done
+"""
+WORKER = """
+until grep -q sidecar-up /shared/order; do sleep 0.1; done
+cat /shared/order
+echo mode=$MODE level=$CFG_LEVEL
+cat /info/labels; echo
+"""
+
 
 def container(name: str, script: str, **extra: Any) -> dict[str, Any]:
     return {
@@ -58,14 +70,14 @@ def test_init_containers_sidecars_and_containers_run_in_kubernetes_order(
                 container("second", "echo second >> /shared/order"),
                 container(
                     "sidecar",
-                    "echo sidecar-up >> /shared/order; trap 'echo sidecar-stopped; exit 0' TERM; while true; do sleep 0.2; done",
+                    SIDECAR,
                     restartPolicy="Always",
                 ),
             ],
             "containers": [
                 container(
                     "worker",
-                    "until grep -q sidecar-up /shared/order; do sleep 0.1; done; cat /shared/order; echo mode=$MODE level=$CFG_LEVEL; cat /info/labels; echo; echo worker-done >> /shared/order",
+                    WORKER,
                     envFrom=[{"configMapRef": {"name": "settings"}}],
                     env=[
                         {
