@@ -57,7 +57,11 @@ def test_the_schema_is_structural(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(crds()))
 def test_every_cel_rule_has_a_message_naming_a_field(name: str) -> None:
-    rules = [rule for _, node in walk(schema_of(crds()[name])) for rule in node.get("x-kubernetes-validations", [])]
+    rules = [
+        rule
+        for _, node in walk(schema_of(crds()[name]))
+        for rule in node.get("x-kubernetes-validations", [])
+    ]
     assert rules
     for rule in rules:
         assert rule["message"].startswith("spec"), rule

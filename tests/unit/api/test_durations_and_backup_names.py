@@ -16,8 +16,13 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("90s", timedelta(seconds=90)), ("15m", timedelta(minutes=15)), ("12h", timedelta(hours=12)),
-     ("30d", timedelta(days=30)), ("2w", timedelta(weeks=2))],
+    [
+        ("90s", timedelta(seconds=90)),
+        ("15m", timedelta(minutes=15)),
+        ("12h", timedelta(hours=12)),
+        ("30d", timedelta(days=30)),
+        ("2w", timedelta(weeks=2)),
+    ],
 )
 def test_durations_parse(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
@@ -54,12 +59,18 @@ def test_naive_slots_are_refused() -> None:
 
 
 NAMES = st.from_regex(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", fullmatch=True)
-SLOTS = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC))
+SLOTS = st.datetimes(
+    min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
+    max_value=datetime(2099, 12, 31),  # noqa: DTZ001
+    timezones=st.just(UTC),
+)
 
 
 @settings(deadline=None, max_examples=150)
 @given(name=NAMES, slot=SLOTS, trigger=st.sampled_from(list(Trigger)))
-def test_every_name_is_a_dns_label_of_at_most_63_and_deterministic(name: str, slot: datetime, trigger: Trigger) -> None:
+def test_every_name_is_a_dns_label_of_at_most_63_and_deterministic(
+    name: str, slot: datetime, trigger: Trigger
+) -> None:
     result = backup_name(name, slot, trigger)
     assert len(result) <= 63
     assert DNS_LABEL.match(result), result

@@ -25,7 +25,11 @@ from strongroom.api import (
 )
 
 EXAMPLES = Path(__file__).parents[3] / "docs" / "examples"
-SPECS: dict[str, type[BaseModel]] = {"BackupPolicy": BackupPolicySpec, "Backup": BackupSpec, "Restore": RestoreSpec}
+SPECS: dict[str, type[BaseModel]] = {
+    "BackupPolicy": BackupPolicySpec,
+    "Backup": BackupSpec,
+    "Restore": RestoreSpec,
+}
 
 
 def example_documents() -> list[tuple[str, dict[str, Any]]]:
@@ -43,7 +47,9 @@ def test_there_are_examples_of_every_kind() -> None:
     assert {doc["kind"] for _, doc in example_documents()} == set(SPECS)
 
 
-@pytest.mark.parametrize(("name", "doc"), example_documents(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("name", "doc"), example_documents(), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_every_docs_example_validates(name: str, doc: dict[str, Any]) -> None:
     SPECS[doc["kind"]].model_validate(doc["spec"])
 
@@ -52,7 +58,9 @@ def test_defaults_fill_in_what_the_user_left_out() -> None:
     spec = BackupPolicySpec.model_validate(good_policy())
     assert spec.database.effective_port == 5432
     assert spec.verification.level is VerificationLevel.EQUIVALENCE
-    minimal = DatabaseSpec(engine=Engine.MYSQL, host="db", database="x", credentials_secret_ref={"name": "s"})  # type: ignore[arg-type]
+    minimal = DatabaseSpec(
+        engine=Engine.MYSQL, host="db", database="x", credentials_secret_ref={"name": "s"}
+    )  # type: ignore[arg-type]
     assert minimal.effective_port == 3306
     assert minimal.tls.mode is TLSMode.VERIFY_FULL
     assert minimal.credentials_secret_ref.password_key == "password"
@@ -87,22 +95,40 @@ BAD = [
     ("retention", {"keepLast": 0, "maxAge": "30d"}, "spec.retention: keeps nothing"),
     ("objectives.rpo", "30s", "spec.objectives.rpo: must be at least one minute"),
     ("objectives.rpo", "0h", "spec.objectives.rpo: must be at least one minute"),
-    ("encryption", {"rotationPeriod": "90d"}, "spec.encryption: no key is set, and encryption cannot be turned off"),
+    (
+        "encryption",
+        {"rotationPeriod": "90d"},
+        "spec.encryption: no key is set, and encryption cannot be turned off",
+    ),
     ("encryption", {"enabled": False}, "encryption cannot be turned off"),
     ("encryption", "none", "encryption cannot be turned off"),
     ("encryption", DELETE, "encryption\n  Field required"),
-    ("encryption.kmsKeyId", "arn:aws:kms:eu-west-1:1:key/k", "spec.encryption: keyRingSecretRef and kmsKeyId are both set"),
+    (
+        "encryption.kmsKeyId",
+        "arn:aws:kms:eu-west-1:1:key/k",
+        "spec.encryption: keyRingSecretRef and kmsKeyId are both set",
+    ),
     ("storage.region", "us-east-1", "spec.storage.region: not in spec.storage.allowedRegions"),
     ("retention.maxAge", "30 days", "retention.maxAge\n  Value error, duration '30 days'"),
-    ("verification.everyNthBackup", 3, "spec.verification: schedule and everyNthBackup are both set"),
+    (
+        "verification.everyNthBackup",
+        3,
+        "spec.verification: schedule and everyNthBackup are both set",
+    ),
     ("verification.level", "integrity", "spec.verification.assertions: need a restored database"),
-    ("database.tls", {"mode": "disable", "caSecretRef": {"name": "ca", "key": "ca.crt"}}, "spec.database.tls.caSecretRef"),
+    (
+        "database.tls",
+        {"mode": "disable", "caSecretRef": {"name": "ca", "key": "ca.crt"}},
+        "spec.database.tls.caSecretRef",
+    ),
     ("database.engine", "oracle", "database.engine\n  Input should be 'postgresql' or 'mysql'"),
     ("database.surprise", True, "database.surprise\n  Extra inputs are not permitted"),
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "message"), BAD, ids=[f"{p}={v!r}"[:40] for p, v, _ in BAD])
+@pytest.mark.parametrize(
+    ("path", "value", "message"), BAD, ids=[f"{p}={v!r}"[:40] for p, v, _ in BAD]
+)
 def test_bad_policies_are_refused_naming_the_field(path: str, value: Any, message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         BackupPolicySpec.model_validate(mutate(path, value))
@@ -111,7 +137,9 @@ def test_bad_policies_are_refused_naming_the_field(path: str, value: Any, messag
 
 def test_kms_region_outside_allowed_regions_is_refused() -> None:
     spec = mutate("encryption", {"kmsKeyId": "k", "kmsRegion": "us-east-1"})
-    with pytest.raises(ValidationError, match="spec.encryption.kmsRegion: not in spec.storage.allowedRegions"):
+    with pytest.raises(
+        ValidationError, match=r"spec\.encryption\.kmsRegion: not in spec\.storage\.allowedRegions"
+    ):
         BackupPolicySpec.model_validate(spec)
 
 
@@ -120,9 +148,18 @@ def test_a_restore_needs_exactly_one_source() -> None:
     with pytest.raises(ValidationError, match="set exactly one source"):
         RestoreSpec.model_validate({"target": target})
     with pytest.raises(ValidationError, match="set exactly one source"):
-        RestoreSpec.model_validate({"target": target, "backupRef": {"name": "b"}, "policyRef": {"name": "p"}, "latestVerified": True})
-    with pytest.raises(ValidationError, match="spec.latestVerified: needs policyRef.name"):
-        RestoreSpec.model_validate({"target": target, "latestVerified": True, "backupRef": {"name": "b"}})
+        RestoreSpec.model_validate(
+            {
+                "target": target,
+                "backupRef": {"name": "b"},
+                "policyRef": {"name": "p"},
+                "latestVerified": True,
+            }
+        )
+    with pytest.raises(ValidationError, match=r"spec\.latestVerified: needs policyRef\.name"):
+        RestoreSpec.model_validate(
+            {"target": target, "latestVerified": True, "backupRef": {"name": "b"}}
+        )
     restore = RestoreSpec.model_validate({"target": target, "backupRef": {"name": "b"}})
     assert (restore.allow_overwrite, restore.replay_erasure_ledger) == (False, True)
 

@@ -19,7 +19,7 @@ def at(text: str) -> datetime:
 
 
 def given_policy(**sections: Any) -> BackupPolicySpec:
-    """A valid policy (daily at 03:00 UTC, keepLast 3, key ring), with sections replaced or merged."""
+    """A valid policy (daily 03:00 UTC, keepLast 3, key ring); sections replaced or merged."""
     spec: dict[str, Any] = {
         "database": {
             "engine": "postgresql",
@@ -71,13 +71,19 @@ def backup(
     )
 
 
-def ring(created: datetime | str, *, primary: int = 1, versions: tuple[int, ...] = (1,)) -> ObservedKeyRing:
+def ring(
+    created: datetime | str, *, primary: int = 1, versions: tuple[int, ...] = (1,)
+) -> ObservedKeyRing:
     """A key ring whose primary ``primary`` was created at ``created``."""
     when = at(created) if isinstance(created, str) else created
-    return ObservedKeyRing(key_id="ring", primary_version=primary, primary_created=when, versions=versions)
+    return ObservedKeyRing(
+        key_id="ring", primary_version=primary, primary_created=when, versions=versions
+    )
 
 
 def observed(*backups: ObservedBackup, **fields: Any) -> Observed:
     """The observed world of policy shop/orders (created long ago, key ring fresh)."""
     defaults: dict[str, Any] = {"created": at("2020-01-01 00:00")}
-    return Observed(namespace=NAMESPACE, name=NAME, backups=tuple(backups), **{**defaults, **fields})
+    return Observed(
+        namespace=NAMESPACE, name=NAME, backups=tuple(backups), **{**defaults, **fields}
+    )

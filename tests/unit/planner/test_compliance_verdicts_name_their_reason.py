@@ -26,7 +26,9 @@ PASSED, FAILED = VerificationResult.PASSED, VerificationResult.FAILED
 
 
 def test_rpo_never_backed_up() -> None:
-    verdict = check_rpo(given_policy(), observed(backup("2026-06-30 03:00", phase=BackupPhase.FAILED)), NOW)
+    verdict = check_rpo(
+        given_policy(), observed(backup("2026-06-30 03:00", phase=BackupPhase.FAILED)), NOW
+    )
     assert (verdict.status, verdict.reason) == ("False", Reason.NEVER_BACKED_UP)
 
 
@@ -48,7 +50,9 @@ def test_a_corrupt_backup_is_not_a_recovery_point() -> None:
 def test_retention_overdue_when_something_older_than_max_age_is_still_stored() -> None:
     policy = given_policy(retention={"maxAge": "30d"})
     ok = check_retention(policy, observed(backup(NOW - timedelta(days=29))), NOW)
-    overdue = check_retention(policy, observed(backup(NOW - timedelta(days=29)), backup(NOW - timedelta(days=32))), NOW)
+    overdue = check_retention(
+        policy, observed(backup(NOW - timedelta(days=29)), backup(NOW - timedelta(days=32))), NOW
+    )
     assert (ok.status, ok.reason) == ("True", Reason.RETENTION_ENFORCED)
     assert (overdue.status, overdue.reason) == ("False", Reason.RETENTION_OVERDUE)
     assert "orders-20260529" in overdue.message
@@ -75,8 +79,12 @@ def test_encryption_by_key_age() -> None:
 def test_verification_verdicts() -> None:
     policy = given_policy(verification={"maxAge": "7d"})
     never = check_verification(policy, observed(backup(NOW - timedelta(days=1))), NOW)
-    recent = check_verification(policy, observed(backup(NOW - timedelta(days=1), verified=PASSED)), NOW)
-    stale = check_verification(policy, observed(backup(NOW - timedelta(days=9), verified=PASSED)), NOW)
+    recent = check_verification(
+        policy, observed(backup(NOW - timedelta(days=1), verified=PASSED)), NOW
+    )
+    stale = check_verification(
+        policy, observed(backup(NOW - timedelta(days=9), verified=PASSED)), NOW
+    )
     failed = check_verification(
         policy,
         observed(
@@ -92,11 +100,15 @@ def test_verification_verdicts() -> None:
 
 
 def test_overall_is_true_only_when_every_check_passes() -> None:
-    good = observed(backup(NOW - timedelta(hours=2), verified=PASSED), key_ring=ring(NOW - timedelta(days=1)))
+    good = observed(
+        backup(NOW - timedelta(hours=2), verified=PASSED), key_ring=ring(NOW - timedelta(days=1))
+    )
     verdicts = evaluate(given_policy(), good, NOW)
     assert [v.check for v in verdicts] == ["rpo", "retention", "encryption", "verification"]
     assert overall(verdicts) == ("True", Reason.ALL_CHECKS_PASS)
-    unknown = evaluate(given_policy(), observed(backup(NOW - timedelta(hours=2), verified=PASSED)), NOW)
+    unknown = evaluate(
+        given_policy(), observed(backup(NOW - timedelta(hours=2), verified=PASSED)), NOW
+    )
     assert overall(unknown) == ("Unknown", Reason.CHECKS_UNKNOWN)
     result = plan(given_policy(), good, NOW)
     assert result.status.compliant == "True"

@@ -14,11 +14,17 @@ POLICY = given_policy(retention={"keepLast": 10})
 
 
 def key_actions(world: object) -> list:
-    return [a for a in plan(POLICY, world, NOW).actions if isinstance(a, RotateKey | RewrapBackup | RetireKeyVersion)]  # type: ignore[arg-type]
+    return [
+        a
+        for a in plan(POLICY, world, NOW).actions
+        if isinstance(a, RotateKey | RewrapBackup | RetireKeyVersion)
+    ]  # type: ignore[arg-type]
 
 
 def test_a_young_key_is_left_alone() -> None:
-    assert key_actions(observed(backup("2026-06-30 03:00"), key_ring=ring("2026-06-01 00:00"))) == []
+    assert (
+        key_actions(observed(backup("2026-06-30 03:00"), key_ring=ring("2026-06-01 00:00"))) == []
+    )
 
 
 def test_a_key_older_than_the_rotation_period_rotates_first() -> None:
@@ -41,7 +47,10 @@ def test_after_rotation_manifests_not_wrapped_by_the_primary_are_rewrapped_newes
 
 
 def test_a_version_no_backup_references_retires() -> None:
-    world = observed(backup("2026-06-30 03:00", key_version=2), key_ring=ring("2026-06-29 12:00", primary=2, versions=(1, 2)))
+    world = observed(
+        backup("2026-06-30 03:00", key_version=2),
+        key_ring=ring("2026-06-29 12:00", primary=2, versions=(1, 2)),
+    )
     assert key_actions(world) == [RetireKeyVersion(1, Reason.KEY_VERSION_UNREFERENCED)]
 
 
@@ -61,11 +70,19 @@ def test_an_unknown_key_version_on_a_good_backup_blocks_every_retirement() -> No
 
 def test_a_backup_being_deleted_still_holds_its_version_until_it_is_gone() -> None:
     old = backup("2026-06-01 03:00", key_version=1)
-    actions = plan_rotation(POLICY, ring("2026-06-29 12:00", primary=2, versions=(1, 2)), (old,), NOW, deleting=frozenset({old.name}))
+    actions = plan_rotation(
+        POLICY,
+        ring("2026-06-29 12:00", primary=2, versions=(1, 2)),
+        (old,),
+        NOW,
+        deleting=frozenset({old.name}),
+    )
     assert actions == ()
 
 
 def test_kms_keys_are_not_rotated_by_the_operator() -> None:
-    policy = given_policy(encryption={"kmsKeyId": "arn:aws:kms:eu-central-1:1:key/k", "keyRingSecretRef": None})
+    policy = given_policy(
+        encryption={"kmsKeyId": "arn:aws:kms:eu-central-1:1:key/k", "keyRingSecretRef": None}
+    )
     result = plan(policy, observed(backup("2026-06-30 03:00")), NOW)
     assert [a for a in result.actions if isinstance(a, RotateKey)] == []

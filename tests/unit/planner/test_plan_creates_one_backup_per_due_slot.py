@@ -18,7 +18,9 @@ def creates(result: object) -> list[CreateBackup]:
 
 def test_a_due_slot_gets_a_backup_with_a_deterministic_name() -> None:
     result = plan(given_policy(), observed(), at("2026-05-01 03:00:20"))
-    assert creates(result) == [CreateBackup(at("2026-05-01 03:00"), "orders-202605010300", Reason.SLOT_DUE)]
+    assert creates(result) == [
+        CreateBackup(at("2026-05-01 03:00"), "orders-202605010300", Reason.SLOT_DUE)
+    ]
     assert result.status.last_schedule_time == at("2026-05-01 03:00")
     assert result.status.next_schedule_time == at("2026-05-02 03:00")
 
@@ -70,7 +72,9 @@ def test_a_due_slot_waits_while_another_backup_is_in_flight() -> None:
 
 
 def test_a_manual_backup_in_flight_also_holds_the_slot() -> None:
-    manual = backup("2026-05-01 02:59", name="orders-manual-20260501025900", phase=None, trigger=Trigger.MANUAL)
+    manual = backup(
+        "2026-05-01 02:59", name="orders-manual-20260501025900", phase=None, trigger=Trigger.MANUAL
+    )
     assert creates(plan(given_policy(), observed(manual), at("2026-05-01 03:00:10"))) == []
 
 

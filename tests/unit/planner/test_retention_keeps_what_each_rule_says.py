@@ -1,4 +1,4 @@
-"""Retention keeps the newest of each bucket, counted back from the newest backup (restic forget)."""
+"""Retention keeps the newest of each bucket, counted back from the newest (restic forget)."""
 
 from __future__ import annotations
 
@@ -71,7 +71,10 @@ def test_weekly_uses_iso_weeks() -> None:
     # Sunday 2026-06-28 and Monday 2026-06-29 are in different ISO weeks.
     backups = (backup("2026-06-28 03:00"), backup("2026-06-29 03:00"), backup("2026-06-27 03:00"))
     rules = given_policy(retention={"keepLast": None, "weekly": 2}).retention
-    assert kept_names(select(backups, rules, UTC_ZONE, NOW)) == {"orders-202606290300", "orders-202606280300"}
+    assert kept_names(select(backups, rules, UTC_ZONE, NOW)) == {
+        "orders-202606290300",
+        "orders-202606280300",
+    }
 
 
 def test_max_age_deletes_what_a_rule_would_keep() -> None:
@@ -84,7 +87,9 @@ def test_max_age_deletes_what_a_rule_would_keep() -> None:
     assert kept.deadline == at("2026-07-30 03:00")
 
 
-def test_failed_and_corrupt_backups_do_not_fill_buckets_but_the_newest_of_each_is_evidence() -> None:
+def test_failed_and_corrupt_backups_do_not_fill_buckets_but_the_newest_of_each_is_evidence() -> (
+    None
+):
     backups = (
         backup("2026-06-30 03:00", phase=BackupPhase.FAILED),
         backup("2026-06-29 03:00", corrupt=True, verified=VerificationResult.FAILED),

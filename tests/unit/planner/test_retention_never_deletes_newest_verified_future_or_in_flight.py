@@ -23,28 +23,41 @@ from strongroom.planner.retention import kept_names, select
 NOW = at("2026-06-30 12:00")
 ZONE = ZoneInfo("Europe/Berlin")
 
-PHASES = st.sampled_from([BackupPhase.SUCCEEDED] * 6 + [BackupPhase.FAILED, BackupPhase.RUNNING, None])
+PHASES = st.sampled_from(
+    [BackupPhase.SUCCEEDED] * 6 + [BackupPhase.FAILED, BackupPhase.RUNNING, None]
+)
 
 
 @st.composite
 def backups(draw: st.DrawFn) -> tuple[ObservedBackup, ...]:
-    offsets = draw(st.lists(st.integers(min_value=-48, max_value=24 * 400), min_size=0, max_size=40, unique=True))
+    offsets = draw(
+        st.lists(
+            st.integers(min_value=-48, max_value=24 * 400), min_size=0, max_size=40, unique=True
+        )
+    )
     result = []
     for offset in offsets:
         slot = NOW - timedelta(hours=offset)
         phase = draw(PHASES)
-        verified = draw(st.sampled_from([None, None, VerificationResult.PASSED, VerificationResult.FAILED]))
+        verified = draw(
+            st.sampled_from([None, None, VerificationResult.PASSED, VerificationResult.FAILED])
+        )
         if phase is not BackupPhase.SUCCEEDED:
             verified = None
         result.append(
-            backup(slot, phase=phase, verified=verified, corrupt=verified is VerificationResult.FAILED)
+            backup(
+                slot, phase=phase, verified=verified, corrupt=verified is VerificationResult.FAILED
+            )
         )
     return tuple(result)
 
 
 @st.composite
 def rules(draw: st.DrawFn) -> RetentionSpec:
-    counts = {k: draw(st.integers(min_value=0, max_value=5)) for k in ("keepLast", "hourly", "daily", "weekly", "monthly", "yearly")}
+    counts = {
+        k: draw(st.integers(min_value=0, max_value=5))
+        for k in ("keepLast", "hourly", "daily", "weekly", "monthly", "yearly")
+    }
     if not any(counts.values()):
         counts["keepLast"] = 1
     max_age = draw(st.sampled_from([None, "30d", "400d", "12h"]))
@@ -57,7 +70,9 @@ def newest(items: list[ObservedBackup]) -> ObservedBackup | None:
 
 @settings(deadline=None, max_examples=80)
 @given(items=backups(), policy_rules=rules())
-def test_invariants_hold_for_any_backups_and_rules(items: tuple[ObservedBackup, ...], policy_rules: RetentionSpec) -> None:
+def test_invariants_hold_for_any_backups_and_rules(
+    items: tuple[ObservedBackup, ...], policy_rules: RetentionSpec
+) -> None:
     decisions = select(items, policy_rules, ZONE, NOW)
     kept = kept_names(decisions)
     assert {d.name for d in decisions} == {b.name for b in items}, "every backup gets a decision"
@@ -80,9 +95,13 @@ def test_invariants_hold_for_any_backups_and_rules(items: tuple[ObservedBackup, 
 
 @settings(deadline=None, max_examples=60)
 @given(items=backups(), policy_rules=rules())
-def test_each_rule_keeps_at_least_its_count_of_distinct_periods(items: tuple[ObservedBackup, ...], policy_rules: RetentionSpec) -> None:
+def test_each_rule_keeps_at_least_its_count_of_distinct_periods(
+    items: tuple[ObservedBackup, ...], policy_rules: RetentionSpec
+) -> None:
     kept = kept_names(select(items, policy_rules, ZONE, NOW))
-    good = sorted((b for b in items if b.good and b.slot <= NOW), key=lambda b: b.slot, reverse=True)
+    good = sorted(
+        (b for b in items if b.good and b.slot <= NOW), key=lambda b: b.slot, reverse=True
+    )
     if policy_rules.max_age is not None:
         limit = NOW - policy_rules.max_age.to_timedelta()
         good = [b for b in good if b.slot >= limit]
@@ -103,9 +122,13 @@ def test_the_newest_verified_backup_survives_max_age_and_every_rule() -> None:
 
 def test_a_backup_from_the_future_is_kept_and_reported() -> None:
     future = backup(NOW + timedelta(hours=3))
-    result = plan(given_policy(retention={"keepLast": 1}), observed(future, backup("2026-06-30 03:00")), NOW)
+    result = plan(
+        given_policy(retention={"keepLast": 1}), observed(future, backup("2026-06-30 03:00")), NOW
+    )
     assert all(not (isinstance(a, DeleteBackup) and a.name == future.name) for a in result.actions)
-    assert any(n.reason is Reason.RETENTION_FUTURE and future.name in n.message for n in result.notes)
+    assert any(
+        n.reason is Reason.RETENTION_FUTURE and future.name in n.message for n in result.notes
+    )
 
 
 def test_applying_the_plan_then_planning_again_deletes_nothing_more() -> None:
@@ -116,5 +139,3 @@ def test_applying_the_plan_then_planning_again_deletes_nothing_more() -> None:
     assert deleted
     second = plan(policy, observed(*(b for b in items if b.name not in deleted)), NOW)
     assert [a for a in second.actions if isinstance(a, DeleteBackup)] == []
-
-

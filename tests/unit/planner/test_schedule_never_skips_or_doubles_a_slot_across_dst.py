@@ -8,6 +8,7 @@ in which case both occurrences run because "every hour" is about elapsed time.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -46,7 +47,7 @@ def test_hourly_runs_every_real_hour_through_both_transitions() -> None:
     hourly = CronSchedule.parse("0 * * * *", "Europe/Berlin")
     for start in (at("2026-03-28 22:00"), at("2026-10-24 22:00")):
         slots = hourly.slots_between(start, start + timedelta(hours=6))
-        gaps = {b - a for a, b in zip(slots, slots[1:], strict=False)}
+        gaps = {b - a for a, b in pairwise(slots)}
         assert gaps == {timedelta(hours=1)}, local(hourly, slots)
         assert len(slots) == 6
 
@@ -57,8 +58,16 @@ def test_new_york_transitions_follow_the_same_rule() -> None:
     autumn_daily = CronSchedule.parse("30 1 * * *", "America/New_York")
     spring = spring_daily.slots_between(at("2026-03-07 12:00"), at("2026-03-10 12:00"))
     autumn = autumn_daily.slots_between(at("2026-10-31 12:00"), at("2026-11-03 12:00"))
-    assert local(spring_daily, spring) == ["03-08 03:30-0400", "03-09 02:30-0400", "03-10 02:30-0400"]
-    assert local(autumn_daily, autumn) == ["11-01 01:30-0400", "11-02 01:30-0500", "11-03 01:30-0500"]
+    assert local(spring_daily, spring) == [
+        "03-08 03:30-0400",
+        "03-09 02:30-0400",
+        "03-10 02:30-0400",
+    ]
+    assert local(autumn_daily, autumn) == [
+        "11-01 01:30-0400",
+        "11-02 01:30-0500",
+        "11-03 01:30-0500",
+    ]
 
 
 def test_previous_slot_is_the_newest_at_or_before_now() -> None:
@@ -69,22 +78,33 @@ def test_previous_slot_is_the_newest_at_or_before_now() -> None:
 
 def test_the_interval_estimate_ignores_dst_and_sees_weekends() -> None:
     reference = at("2026-01-01 00:00")
-    assert CronSchedule.parse("30 2 * * *", "Europe/Berlin").longest_interval(reference) == timedelta(days=1)
+    assert CronSchedule.parse("30 2 * * *", "Europe/Berlin").longest_interval(
+        reference
+    ) == timedelta(days=1)
     assert CronSchedule.parse("0 3 * * 1-5", "UTC").longest_interval(reference) == timedelta(days=3)
-    assert CronSchedule.parse("*/15 * * * *", "UTC").longest_interval(reference) == timedelta(minutes=15)
+    assert CronSchedule.parse("*/15 * * * *", "UTC").longest_interval(reference) == timedelta(
+        minutes=15
+    )
     assert CronSchedule.parse("@monthly", "UTC").longest_interval(reference) == timedelta(days=31)
 
 
-ZONES = st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "UTC", "Asia/Kolkata"])
-EXPRESSIONS = st.sampled_from(["30 2 * * *", "0 * * * *", "*/20 * * * *", "15 1,2,3 * * *", "0 0 * * 0"])
-INSTANTS = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31)).map(
-    lambda d: d.replace(tzinfo=UTC)
+ZONES = st.sampled_from(
+    ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "UTC", "Asia/Kolkata"]
 )
+EXPRESSIONS = st.sampled_from(
+    ["30 2 * * *", "0 * * * *", "*/20 * * * *", "15 1,2,3 * * *", "0 0 * * 0"]
+)
+INSTANTS = st.datetimes(
+    min_value=datetime(2025, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
+    max_value=datetime(2027, 12, 31),  # noqa: DTZ001
+).map(lambda d: d.replace(tzinfo=UTC))
 
 
 @settings(deadline=None, max_examples=30)
 @given(expression=EXPRESSIONS, zone=ZONES, start=INSTANTS)
-def test_slots_strictly_increase_and_previous_inverts_next(expression: str, zone: str, start: datetime) -> None:
+def test_slots_strictly_increase_and_previous_inverts_next(
+    expression: str, zone: str, start: datetime
+) -> None:
     schedule = CronSchedule.parse(expression, zone)
     slots = schedule.slots_between(start, start + timedelta(days=3), limit=20)
     assert slots == sorted(set(slots))

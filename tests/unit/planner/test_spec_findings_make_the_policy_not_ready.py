@@ -25,9 +25,14 @@ def test_a_cron_expression_that_never_fires_or_is_out_of_range() -> None:
 
 
 def test_an_rpo_shorter_than_the_schedule_interval() -> None:
-    result = plan(given_policy(schedule={"cron": "0 3 * * 1-5"}, objectives={"rpo": "26h"}), observed(), NOW)
+    result = plan(
+        given_policy(schedule={"cron": "0 3 * * 1-5"}, objectives={"rpo": "26h"}), observed(), NOW
+    )
     assert result.status.ready_reason == Reason.RPO_SHORTER_THAN_SCHEDULE
-    assert "spec.objectives.rpo: 26h is shorter than the longest interval between backups (3d)" in result.status.ready_message
+    assert (
+        "spec.objectives.rpo: 26h is shorter than the longest interval between backups (3d)"
+        in result.status.ready_message
+    )
 
 
 def test_a_bad_verification_schedule() -> None:
