@@ -13,6 +13,10 @@ from crd_steps import DOCS, given_strongroom_crds
 from tests.support.cluster import LocalCluster
 
 Spec = dict[str, Any]
+RETENTION_MESSAGE = (
+    "spec.retention: keeps nothing; set keepLast or one of "
+    "hourly/daily/weekly/monthly/yearly to at least 1"
+)
 
 
 def good_policy() -> dict[str, Any]:
@@ -43,8 +47,7 @@ CASES: list[tuple[str, Callable[[Spec], None], list[str]]] = [
         "retention keeping nothing",
         replace("retention", {"keepLast": 0, "daily": 0, "maxAge": "30d"}),
         [
-            "spec.retention: keeps nothing; set keepLast or one of "
-            "hourly/daily/weekly/monthly/yearly to at least 1"
+            RETENTION_MESSAGE,
         ],
     ),
     (
