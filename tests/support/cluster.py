@@ -43,6 +43,7 @@ CONTROLLERS = (
     "deployment-controller",
     "pod-garbage-collector-controller",
 )
+_MARKER = "STRONGROOM_LOCAL_CLUSTER"
 _REQUIRED = ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl")
 
 
@@ -100,7 +101,8 @@ class LocalCluster:
         self._want_kubelet = kubelet
         self._images = dict(images or {})
         self._procs: list[subprocess.Popen[bytes]] = []
-        self._marker = f"STRONGROOM_LOCAL_CLUSTER={uuid.uuid4().hex}"
+        # Every process of this cluster carries the marker, naming its owner: see kill_orphans.
+        self._marker = f"{_MARKER}={os.getpid()}-{uuid.uuid4().hex}"
         self._port = free_port()
         self._certs: CertFiles | None = None
 
@@ -129,6 +131,7 @@ class LocalCluster:
     def start(self) -> None:
         """Start every component and wait until the API server is ready and controllers run."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        processes.kill_orphans(_MARKER)
         processes.register_cleanup(id(self), self.stop)
         try:
             self._certs = make_certs(self.workdir / "pki")

@@ -81,6 +81,33 @@ def kill_marked(marker: str) -> int:
     return killed
 
 
+def kill_orphans(name: str) -> int:
+    """SIGKILL processes marked ``<name>=<owner pid>-<id>`` whose owner process is dead.
+
+    ``PR_SET_PDEATHSIG`` only reaches direct children; when a test run is SIGKILLed, a
+    container's grandchildren survive. The next run finds them by their marker and ends them.
+    """
+    prefix = f"{name}=".encode()
+    killed = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        for var in environ.split(b"\0"):
+            if not var.startswith(prefix):
+                continue
+            owner = var[len(prefix) :].split(b"-", 1)[0]
+            if owner.isdigit() and not Path(f"/proc/{int(owner)}").exists():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    killed += 1
+            break
+    return killed
+
+
 def register_cleanup(key: int, cleanup: Callable[[], None]) -> None:
     """Run ``cleanup`` at exit or on SIGTERM/SIGHUP unless :func:`unregister_cleanup` ran first."""
     global _installed  # noqa: PLW0603 - one process-wide handler installation
