@@ -49,7 +49,7 @@ def test_kubectl_explain_teaches_the_fields(cluster: LocalCluster) -> None:
     explained = cluster.kubectl("explain", "backuppolicies.spec.retention.keepLast").stdout
     assert "Keep the newest N successful backups." in explained
     encryption = cluster.kubectl("explain", "backuppolicies.spec.encryption").stdout
-    assert "cannot be turned off" in encryption
+    assert "there is no way to switch it off" in encryption
 
 
 def test_a_created_policy_shows_its_columns_under_short_name_and_category(
