@@ -21,6 +21,7 @@ from pathlib import Path
 import pymysql
 
 from strongroom.engines.base import Connection
+from tests.support.certs import make_certs
 from tests.support.ports import free_port, wait_until
 
 ADMIN_USER = "strongroom_admin"
@@ -47,6 +48,8 @@ class MariaDBServer:
         self.socket = self._home / "mariadbd.sock"
         self.password_file = workdir / "maria-admin-password"
         self.log_file = workdir / "mariadbd.log"
+        #: CA that signed the server certificate (for ``verify-full`` connections).
+        self.ca_file = workdir / "tls" / "ca.crt"
         self._proc: subprocess.Popen[bytes] | None = None
         self._bootstrapped = False
         atexit.register(self._cleanup)
@@ -69,6 +72,12 @@ class MariaDBServer:
             capture_output=True,
             cwd=self._home,
         )
+        certs = make_certs(self.workdir / "tls")
+        for source, name in ((certs.serving_cert, "server.crt"), (certs.serving_key, "server.key")):
+            target = self._home / name
+            shutil.copyfile(source, target)
+            target.chmod(0o600)
+            os.chown(target, self._user.pw_uid, self._user.pw_gid)
 
     def start(self) -> None:
         """Start the server (initialising it the first time) and wait until the admin can log in."""
@@ -90,6 +99,8 @@ class MariaDBServer:
                     "--character-set-server=utf8mb4",
                     "--collation-server=utf8mb4_unicode_ci",
                     "--local-infile=1",
+                    f"--ssl-cert={self._home / 'server.crt'}",
+                    f"--ssl-key={self._home / 'server.key'}",
                 ],
                 user=self._user.pw_uid,
                 group=self._user.pw_gid,

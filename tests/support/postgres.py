@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from strongroom.engines.base import Connection
+from tests.support.certs import make_certs
 from tests.support.ports import free_port, wait_until
 
 BINDIR = Path("/usr/lib/postgresql/15/bin")
@@ -44,6 +45,8 @@ class PostgresServer:
         self.datadir = self._home / "data"
         self.password_file = workdir / "pg-admin-password"
         self.log_file = workdir / "postgres.log"
+        #: CA that signed the server certificate (for ``verify-full`` connections).
+        self.ca_file = workdir / "tls" / "ca.crt"
         self._proc: subprocess.Popen[bytes] | None = None
         atexit.register(self._cleanup)
 
@@ -82,6 +85,16 @@ class PostgresServer:
             ]
         )
         pwfile.unlink()
+        self._install_certificate()
+
+    def _install_certificate(self) -> None:
+        """A serving certificate for 127.0.0.1/localhost, so clients can use verify-full."""
+        certs = make_certs(self.workdir / "tls")
+        for source, name in ((certs.serving_cert, "server.crt"), (certs.serving_key, "server.key")):
+            target = self._home / name
+            shutil.copyfile(source, target)
+            target.chmod(0o600)
+            os.chown(target, self._user.pw_uid, self._user.pw_gid)
 
     def start(self) -> None:
         """Start the server (initialising it the first time) and wait until it accepts logins."""
@@ -99,6 +112,12 @@ class PostgresServer:
                     "listen_addresses=127.0.0.1",
                     "-c",
                     f"unix_socket_directories={self._home}",
+                    "-c",
+                    "ssl=on",
+                    "-c",
+                    f"ssl_cert_file={self._home / 'server.crt'}",
+                    "-c",
+                    f"ssl_key_file={self._home / 'server.key'}",
                     "-c",
                     "fsync=off",
                     "-c",

@@ -20,19 +20,20 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ssl
 import subprocess
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import pymysql
 import pymysql.cursors
 
 from strongroom.api.fingerprints import TableFingerprint
-from strongroom.engines.base import Connection, TLSMode, read_password
+from strongroom.engines.base import Connection, Engine, TLSMode, read_password
 from strongroom.engines.tooling import (
     TailReader,
     ToolProcess,
@@ -148,10 +149,12 @@ def render_row(row: tuple[object, ...]) -> bytes:
 
 def connect(conn: Connection, password: str | None, *, raw: bool = False) -> Any:
     """A pymysql session (``raw``: values as the server's text, for fingerprints)."""
-    ssl: dict[str, Any] | None = None
+    context: ssl.SSLContext | None = None
     if conn.tls is not TLSMode.DISABLE:
-        ssl = {"ca": str(conn.ca_file)} if conn.ca_file else {"check_hostname": False}
-        ssl["check_hostname"] = conn.tls is TLSMode.VERIFY_FULL
+        context = ssl.create_default_context(cafile=str(conn.ca_file) if conn.ca_file else None)
+        if conn.tls is TLSMode.REQUIRE:  # encrypted, server not verified (like sslmode=require)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
     try:
         session = pymysql.connect(
             host=conn.host,
@@ -162,8 +165,7 @@ def connect(conn: Connection, password: str | None, *, raw: bool = False) -> Any
             charset="utf8mb4",
             autocommit=True,
             connect_timeout=15,
-            ssl=ssl,
-            ssl_verify_cert=conn.tls is TLSMode.VERIFY_FULL or None,
+            ssl=context,
             conv=_ENCODERS_ONLY if raw else None,
         )
     except pymysql.Error as exc:
@@ -480,3 +482,7 @@ def _run_into(future: Future[tuple[TableFingerprint, ...]], session: Any, databa
         future.set_result(table_fingerprints(session, database))
     except BaseException as exc:  # noqa: BLE001 - handed to the reader of .fingerprints
         future.set_exception(exc)
+
+
+if TYPE_CHECKING:
+    _CONFORMS: Engine = MySQLEngine()  # mypy proves the class fulfils the Engine protocol

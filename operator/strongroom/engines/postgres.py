@@ -20,14 +20,14 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from strongroom.api.fingerprints import TableFingerprint
-from strongroom.engines.base import Connection, TLSMode, read_password
+from strongroom.engines.base import Connection, Engine, TLSMode, read_password
 from strongroom.engines.tooling import (
     TailReader,
     ToolProcess,
@@ -379,3 +379,7 @@ def _run_into(
         future.set_result(table_fingerprints(session))
     except BaseException as exc:  # noqa: BLE001 - handed to the reader of .fingerprints
         future.set_exception(exc)
+
+
+if TYPE_CHECKING:
+    _CONFORMS: Engine = PostgresEngine()  # mypy proves the class fulfils the Engine protocol
