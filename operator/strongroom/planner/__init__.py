@@ -39,6 +39,7 @@ from strongroom.planner.model import (
 )
 from strongroom.planner.reasons import Reason
 from strongroom.planner.schedule import CronSchedule, ScheduleError
+from strongroom.planner.status import observed_backup, policy_status
 
 #: The longest the controller sleeps between plans, so verdicts that age are re-evaluated.
 MAX_WAKE: Final = timedelta(hours=1)
@@ -69,7 +70,9 @@ __all__ = [
     "RotateKey",
     "Verdict",
     "VerifyBackup",
+    "observed_backup",
     "plan",
+    "policy_status",
 ]
 
 
