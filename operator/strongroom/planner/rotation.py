@@ -50,6 +50,15 @@ def to_rewrap(
     return tuple(actions)
 
 
+def references(backups: tuple[ObservedBackup, ...]) -> dict[int, tuple[str, ...]]:
+    """Return, per key version, the names of the observed backups wrapped by it (sorted)."""
+    by_version: dict[int, list[str]] = {}
+    for backup in backups:
+        if backup.key_version is not None:
+            by_version.setdefault(backup.key_version, []).append(backup.name)
+    return {v: tuple(sorted(names)) for v, names in sorted(by_version.items())}
+
+
 def versions_in_use(ring: ObservedKeyRing, backups: tuple[ObservedBackup, ...]) -> tuple[int, ...]:
     """Return the key versions referenced by observed backups, plus the primary."""
     used = {b.key_version for b in backups if b.key_version is not None}

@@ -7,7 +7,7 @@ from planner_world import at, backup, given_policy, observed, ring
 
 from strongroom.api import BackupPhase
 from strongroom.planner import Reason, RetireKeyVersion, RewrapBackup, RotateKey, plan
-from strongroom.planner.rotation import plan_rotation
+from strongroom.planner.rotation import plan_rotation, references
 
 NOW = at("2026-06-30 12:00")
 POLICY = given_policy(retention={"keepLast": 10})
@@ -86,3 +86,16 @@ def test_kms_keys_are_not_rotated_by_the_operator() -> None:
     )
     result = plan(policy, observed(backup("2026-06-30 03:00")), NOW)
     assert [a for a in result.actions if isinstance(a, RotateKey)] == []
+
+
+def test_references_list_the_backups_each_version_wraps() -> None:
+    backups = (
+        backup("2026-06-29 03:00", key_version=1),
+        backup("2026-06-30 03:00", key_version=2),
+        backup("2026-06-28 03:00", key_version=1),
+        backup("2026-06-30 11:00", key_version=None, phase=BackupPhase.RUNNING),
+    )
+    assert references(backups) == {
+        1: ("orders-202606280300", "orders-202606290300"),
+        2: ("orders-202606300300",),
+    }

@@ -68,7 +68,7 @@ def newest(items: list[ObservedBackup]) -> ObservedBackup | None:
     return max(items, key=lambda b: (b.slot, b.name)) if items else None
 
 
-@settings(deadline=None, max_examples=80)
+@settings(deadline=None, max_examples=60)
 @given(items=backups(), policy_rules=rules())
 def test_invariants_hold_for_any_backups_and_rules(
     items: tuple[ObservedBackup, ...], policy_rules: RetentionSpec

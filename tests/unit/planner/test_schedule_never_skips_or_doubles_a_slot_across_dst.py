@@ -100,7 +100,7 @@ INSTANTS = st.datetimes(
 ).map(lambda d: d.replace(tzinfo=UTC))
 
 
-@settings(deadline=None, max_examples=30)
+@settings(deadline=None, max_examples=20)
 @given(expression=EXPRESSIONS, zone=ZONES, start=INSTANTS)
 def test_slots_strictly_increase_and_previous_inverts_next(
     expression: str, zone: str, start: datetime
