@@ -328,6 +328,8 @@ class EncryptionSpec(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _cannot_turn_off(cls, data: Any) -> Any:
+        if isinstance(data, EncryptionSpec):
+            return data
         if not isinstance(data, dict) or "enabled" in data or "mode" in data:
             raise ValueError(KEY_MISSING_MESSAGE)
         return data

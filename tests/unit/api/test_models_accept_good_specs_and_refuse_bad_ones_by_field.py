@@ -18,7 +18,9 @@ from strongroom.api import (
     BackupPolicySpec,
     BackupSpec,
     DatabaseSpec,
+    EncryptionSpec,
     Engine,
+    LocalObjectRef,
     RestoreSpec,
     TLSMode,
     VerificationLevel,
@@ -168,3 +170,10 @@ def test_models_are_frozen() -> None:
     spec = BackupPolicySpec.model_validate(good_policy())
     with pytest.raises(ValidationError):
         spec.suspend = True  # type: ignore[misc]
+
+
+def test_python_callers_can_build_specs_from_model_instances() -> None:
+    spec = BackupPolicySpec.model_validate(good_policy())
+    encryption = EncryptionSpec(key_ring_secret_ref=LocalObjectRef(name="ring"))
+    rebuilt = BackupPolicySpec(**{**dict(spec), "encryption": encryption})
+    assert rebuilt.encryption.rotation_period == "90d"
