@@ -185,7 +185,7 @@ def plan(policy: BackupPolicySpec, observed: Observed, now: datetime) -> Plan:
     if now.tzinfo is None:
         raise ValueError("plan: now must be time-zone aware (use datetime.now(UTC))")
     try:
-        schedules = parse_schedules(policy, observed.namespace, observed.name, now)
+        schedules = parse_schedules(policy, observed.namespace, observed.name)
     except ScheduleError as exc:  # an unknown -random macro; the CRD pattern prevents it
         effective = policy.schedule.cron
         finding = Finding(Reason.INVALID_SCHEDULE, f"spec.schedule.cron: {exc}")

@@ -8,8 +8,6 @@ exactly what the CRD accepts; these findings are about meaning, not shape.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-
 from strongroom.api.policy import BackupPolicySpec
 from strongroom.planner.compliance import human
 from strongroom.planner.reasons import Reason
@@ -34,9 +32,7 @@ class Schedules:
     findings: tuple[Finding, ...]
 
 
-def parse_schedules(
-    policy: BackupPolicySpec, namespace: str, name: str, now: datetime
-) -> Schedules:
+def parse_schedules(policy: BackupPolicySpec, namespace: str, name: str) -> Schedules:
     """Parse the backup and verification schedules and check the RPO against the interval."""
     findings: list[Finding] = []
     effective = resolve_jitter(policy.schedule.cron, namespace, name)
@@ -59,7 +55,7 @@ def parse_schedules(
                 Finding(Reason.INVALID_VERIFICATION_SCHEDULE, f"spec.verification.schedule: {exc}")
             )
     if backup is not None:
-        interval = backup.longest_interval(now)
+        interval = backup.longest_interval()
         rpo = policy.objectives.rpo
         if rpo.to_timedelta() < interval:
             findings.append(

@@ -18,6 +18,7 @@ wildcard hours; ours matches what an RPO measured in real time needs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ _WILDCARD_HOURS: Final = frozenset({"*", "*/1", "0-23"})
 # Wall times map to instants at most one DST jump away; 3 hours covers every zone in use now.
 _MARGIN: Final = timedelta(hours=3)
 _MAX_STEPS: Final = 5000
+# A fixed wall-clock start for interval estimates: Monday 2001-01-01, so they never vary by date.
+_REFERENCE: Final = datetime(2001, 1, 1)  # noqa: DTZ001 - a wall-clock time, no zone by design
 
 
 class ScheduleError(ValueError):
@@ -165,19 +168,25 @@ class CronSchedule:
             slots.append(current)
         return slots
 
-    def longest_interval(self, reference: datetime) -> timedelta:
+    def longest_interval(self) -> timedelta:
         """Return the longest gap between consecutive slots over a year of wall-clock time.
 
         Measured on wall-clock times, so DST's 23- and 25-hour days do not count: this is the
-        interval the user wrote, the one an RPO must not be shorter than.
+        interval the user wrote, the one an RPO must not be shorter than. The year is a fixed
+        one, so the answer depends on the expression only (and is cached).
         """
-        walls = self._walls(_naive(reference, self.zone), forward=True)
-        previous = next(walls)
-        horizon = previous + timedelta(days=370)
-        longest = timedelta(0)
-        for count, wall in enumerate(walls):
-            longest = max(longest, wall - previous)
-            previous = wall
-            if wall > horizon or count > 400:  # noqa: PLR2004 - a year, or enough samples
-                break
-        return longest
+        return _longest_interval(self.expression)
+
+
+@functools.lru_cache(maxsize=256)
+def _longest_interval(expression: str) -> timedelta:
+    walls = CronSchedule(expression, ZoneInfo("UTC"))._walls(_REFERENCE, forward=True)  # noqa: SLF001
+    previous = next(walls)
+    horizon = previous + timedelta(days=370)
+    longest = timedelta(0)
+    for count, wall in enumerate(walls):
+        longest = max(longest, wall - previous)
+        previous = wall
+        if wall > horizon or count > 400:  # noqa: PLR2004 - a year, or enough samples
+            break
+    return longest

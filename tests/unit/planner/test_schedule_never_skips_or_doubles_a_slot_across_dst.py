@@ -77,15 +77,12 @@ def test_previous_slot_is_the_newest_at_or_before_now() -> None:
 
 
 def test_the_interval_estimate_ignores_dst_and_sees_weekends() -> None:
-    reference = at("2026-01-01 00:00")
-    assert CronSchedule.parse("30 2 * * *", "Europe/Berlin").longest_interval(
-        reference
-    ) == timedelta(days=1)
-    assert CronSchedule.parse("0 3 * * 1-5", "UTC").longest_interval(reference) == timedelta(days=3)
-    assert CronSchedule.parse("*/15 * * * *", "UTC").longest_interval(reference) == timedelta(
-        minutes=15
-    )
-    assert CronSchedule.parse("@monthly", "UTC").longest_interval(reference) == timedelta(days=31)
+    berlin = CronSchedule.parse("30 2 * * *", "Europe/Berlin")
+    assert berlin.longest_interval() == timedelta(days=1)
+    assert CronSchedule.parse("0 0 29 2 *", "UTC").longest_interval() == timedelta(days=1461)
+    assert CronSchedule.parse("0 3 * * 1-5", "UTC").longest_interval() == timedelta(days=3)
+    assert CronSchedule.parse("*/15 * * * *", "UTC").longest_interval() == timedelta(minutes=15)
+    assert CronSchedule.parse("@monthly", "UTC").longest_interval() == timedelta(days=31)
 
 
 ZONES = st.sampled_from(
