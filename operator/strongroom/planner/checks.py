@@ -8,6 +8,7 @@ exactly what the CRD accepts; these findings are about meaning, not shape.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from strongroom.api.policy import BackupPolicySpec
 from strongroom.planner.compliance import human
 from strongroom.planner.reasons import Reason
