@@ -22,8 +22,8 @@ from typing import Any
 from tests.support.kubeapi import ApiError, KubeAPI
 from tests.support.kubelet_containers import Container, now
 from tests.support.kubelet_images import ImageEntry, lookup
-from tests.support.kubelet_sandbox import Identity, Mount, bwrap_argv
-from tests.support.kubelet_spec import NotReady, Resolver, container_env, expand, materialise
+from tests.support.kubelet_launch import launch, service_account_token
+from tests.support.kubelet_spec import NotReady, Resolver, container_env, materialise
 
 log = logging.getLogger("kubelet")
 
@@ -290,109 +290,19 @@ class PodWorker(threading.Thread):
         }
 
     def _token(self, source: Mapping[str, Any]) -> str:
-        meta, spec = self.pod["metadata"], self.pod["spec"]
-        body = {
-            "apiVersion": "authentication.k8s.io/v1",
-            "kind": "TokenRequest",
-            "spec": {
-                "audiences": [source["audience"]] if source.get("audience") else None,
-                "expirationSeconds": source.get("expirationSeconds", 3600),
-                "boundObjectRef": {
-                    "apiVersion": "v1",
-                    "kind": "Pod",
-                    "name": meta["name"],
-                    "uid": meta["uid"],
-                },
-            },
-        }
-        sa = spec.get("serviceAccountName", "default")
-        try:
-            answer = self.ctx.api.request(
-                "POST", f"/api/v1/namespaces/{meta['namespace']}/serviceaccounts/{sa}/token", body
-            )
-        except ApiError as exc:
-            raise NotReady("ContainerCreating", f"token for ServiceAccount {sa}: {exc}") from exc
-        return str(answer["status"]["token"])
-
-    def _argv(self, container: Container, entry: ImageEntry, env: dict[str, str]) -> list[str]:
-        command, args = container.spec.get("command"), container.spec.get("args")
-        if command:
-            argv = [*command, *(args or [])]
-        else:
-            argv = [*entry.entrypoint, *(args if args is not None else entry.cmd)]
-        if not argv:
-            raise NotReady(
-                "CreateContainerError",
-                f"image {container.spec['image']!r} has no entrypoint; set command",
-            )
-        return [expand(a, env) for a in argv]
+        return service_account_token(self.ctx.api, self.pod, source)
 
     def _start(self, container: Container, entry: ImageEntry, volumes: Mapping[str, Path]) -> None:
-        spec, pod_spec = container.spec, self.pod["spec"]
-        ctx = {**(pod_spec.get("securityContext") or {}), **(spec.get("securityContext") or {})}
-        uid = ctx.get("runAsUser", entry.user)
-        if ctx.get("runAsNonRoot") and not uid:
-            raise NotReady(
-                "CreateContainerConfigError",
-                "container has runAsNonRoot and image will run as root",
-            )
-        gid = ctx.get("runAsGroup", uid or None)
-        groups = tuple(
-            g
-            for g in [
-                pod_spec.get("securityContext", {}).get("fsGroup"),
-                *(pod_spec.get("securityContext", {}).get("supplementalGroups") or []),
-            ]
-            if g is not None
+        resolver = Resolver(self.ctx.api, self.pod["metadata"]["namespace"])
+        argv, env = launch(
+            self.pod,
+            container,
+            entry,
+            volumes,
+            env=dict(self.ctx.service_env) | container_env(self.pod, container.spec, resolver),
         )
-        base = {
-            "PATH": ":".join(
-                [*entry.path_prefix, "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
-            ),
-            "HOSTNAME": self.pod["metadata"]["name"],
-            "HOME": "/",
-        }
-        env = (
-            base
-            | dict(entry.env)
-            | dict(self.ctx.service_env)
-            | container_env(
-                self.pod, spec, Resolver(self.ctx.api, self.pod["metadata"]["namespace"])
-            )
-        )
-        argv = self._argv(container, entry, env)
-        mounts = [
-            Mount(
-                str(volumes[m["name"]] / m.get("subPath", ""))
-                if m.get("subPath")
-                else str(volumes[m["name"]]),
-                m["mountPath"],
-                bool(m.get("readOnly")),
-            )
-            for m in spec.get("volumeMounts") or []
-        ]
-        mounts.append(
-            Mount(
-                str(container.termination_file),
-                spec.get("terminationMessagePath", "/dev/termination-log"),
-            )
-        )
-        full = bwrap_argv(
-            argv,
-            mounts=mounts,
-            workdir=spec.get("workingDir", "/"),
-            hostname=self.pod["metadata"]["name"][:63],
-            identity=Identity(uid, gid, groups),
-            reveal=entry.reveal,
-        )
-        container.start(full, env | {self.ctx.marker[0]: self.ctx.marker[1]})
-        log.info(
-            "started %s/%s pid %s: %s",
-            self.name,
-            container.name,
-            container.proc.pid if container.proc else None,
-            argv,
-        )
+        container.start(argv, env | {self.ctx.marker[0]: self.ctx.marker[1]})
+        log.info("started %s/%s: %s", self.name, container.name, argv[argv.index("--") + 1 :])
         self.push()
 
     def _run_to_end(
