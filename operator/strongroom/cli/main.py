@@ -17,7 +17,13 @@ from typing import Protocol, cast
 from strongroom import __version__
 
 #: Modules that contribute sub-commands, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("strongroom.cli.agent", "strongroom.cli.decrypt")
+COMMAND_MODULES: tuple[str, ...] = (
+    "strongroom.cli.agent",
+    "strongroom.cli.decrypt",
+    "strongroom.cli.operator",
+    "strongroom.cli.backup_now",
+    "strongroom.cli.status",
+)
 
 
 class _CommandModule(Protocol):

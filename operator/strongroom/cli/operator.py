@@ -1,0 +1,43 @@
+"""``strongroom operator``: run the Kopf operator with an :class:`OperatorConfig`.
+
+Settings come from ``STRONGROOM_*`` variables (see ``docs/operator.md``); ``--namespace`` and
+``--all-namespaces`` override ``STRONGROOM_NAMESPACES``, as the chart passes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``strongroom operator``."""
+    parser = subparsers.add_parser(
+        "operator",
+        help="run the operator (Kopf) against the current cluster",
+        description="Run the Strongroom operator. Settings: STRONGROOM_* environment variables.",
+    )
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument(
+        "-n",
+        "--namespace",
+        action="append",
+        default=[],
+        help="watch this namespace (repeatable); default: STRONGROOM_NAMESPACES or all",
+    )
+    scope.add_argument("-A", "--all-namespaces", action="store_true", help="watch every namespace")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the configuration, then hand over to Kopf."""
+    from strongroom import config  # noqa: PLC0415 - keep `strongroom --help` fast
+
+    base = config.OperatorConfig()
+    if args.all_namespaces:
+        base = base.model_copy(update={"namespaces": []})
+    elif args.namespace:
+        base = base.model_copy(update={"namespaces": list(args.namespace)})
+    config.use(base)
+    from strongroom.controller.main import run as run_operator  # noqa: PLC0415
+
+    return run_operator(base)

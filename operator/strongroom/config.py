@@ -1,0 +1,182 @@
+"""The operator's settings: one documented object, read once from ``STRONGROOM_*`` variables.
+
+Kopf's own ``OperatorSettings`` is the model (``kopf/_cogs/configs/configuration.py``): every
+setting says its unit, its default and *why* that default. The object is loaded once by
+``strongroom operator`` (or on first use by ``kopf run -m strongroom.controller``) and passed
+in; nothing deeper in the code reads ``os.environ``. The Helm chart sets these variables
+(``charts/strongroom/templates/operator.yaml``), so the names here are a contract with it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_current: OperatorConfig | None = None
+
+
+class OperatorConfig(BaseSettings):
+    """Everything the operator process can be told, with the reason for each default."""
+
+    model_config = SettingsConfigDict(env_prefix="STRONGROOM_", frozen=True, extra="ignore")
+
+    namespaces: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Namespaces to watch (comma-separated in STRONGROOM_NAMESPACES). Empty (default) "
+            "means every namespace, which needs the chart's ClusterRole; a list matches the "
+            "chart's per-namespace Roles (least privilege)."
+        ),
+    )
+    operator_namespace: str | None = Field(
+        default=None,
+        description="Namespace the operator runs in (downward API); used only in log lines.",
+    )
+    agent_image: str = Field(
+        default="ghcr.io/strongroom/strongroom:latest",
+        description=(
+            "Image of backup/verify/restore Job pods. Default: the operator's own image, since "
+            "it carries the agent and the database client tools; the chart pins the same tag."
+        ),
+    )
+    job_service_account: str = Field(
+        default="strongroom-job",
+        description=(
+            "ServiceAccount the Job pods run as. It is bound to no Role and its token is never "
+            "mounted, so a compromised Job cannot use the Kubernetes API; the operator creates "
+            "it in a policy's namespace when it is missing."
+        ),
+    )
+    metrics_port: int = Field(
+        default=9090,
+        ge=0,
+        le=65535,
+        description=(
+            "TCP port of /metrics and /healthz (0 picks a free port, for tests). 9090 is what "
+            "the chart's Service and ServiceMonitor scrape."
+        ),
+    )
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description=(
+            "Port of Kopf's own liveness endpoint (/healthz); unset (default) because the "
+            "metrics server already answers /healthz on metrics_port."
+        ),
+    )
+    timer_interval: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Seconds between two looks at each policy. 10 s keeps a per-minute schedule on "
+            "time and notices finished Jobs quickly; a tick with nothing due is one list call."
+        ),
+    )
+    timer_initial_delay: float = Field(
+        default=1.0,
+        ge=0,
+        description="Seconds after startup before the first tick of each policy's timer.",
+    )
+    job_ttl_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description=(
+            "ttlSecondsAfterFinished of Jobs: a finished Job (and, through its owner reference, "
+            "its data-key Secret) is deleted after this many seconds. One hour leaves time to "
+            "read its pod's log; the result is already in the Backup status."
+        ),
+    )
+    job_backoff_limit: int = Field(
+        default=2,
+        ge=0,
+        le=20,
+        description=(
+            "Retries of a failed backup pod unless the policy's jobTemplate says otherwise. "
+            "Evictions never count (podFailurePolicy); two retries absorb a database restart."
+        ),
+    )
+    job_active_deadline_seconds: int = Field(
+        default=6 * 3600,
+        ge=1,
+        description=(
+            "Kill a Job running longer than this (seconds) unless the policy overrides it: "
+            "six hours is far beyond a healthy dump, so a hung one cannot block later slots."
+        ),
+    )
+    job_cpu_request: str = Field(
+        default="100m", description="Default CPU request of Job pods (Kubernetes quantity)."
+    )
+    job_memory_request: str = Field(
+        default="256Mi",
+        description="Default memory request of Job pods; the agent streams in bounded memory.",
+    )
+    job_memory_limit: str = Field(
+        default="1Gi",
+        description="Default memory limit of Job pods; generous over the measured streaming peak.",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="json (default; for log pipelines) or text (for people at a terminal).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO",
+        description=(
+            "Operator log level. DEBUG logs Kopf's request bodies: our Secrets never pass "
+            "through Kopf, but keep DEBUG for short investigations."
+        ),
+    )
+    peering_name: str | None = Field(
+        default=None,
+        description=(
+            "Kopf peering object name; unset (default) runs standalone, which is right for the "
+            "chart's single replica with strategy Recreate. Set it only for HA replicas."
+        ),
+    )
+    peering_priority: int = Field(
+        default=0,
+        description="This replica's peering priority; replicas must differ (the chart uses the ordinal).",
+    )
+    bucket_check_interval: float = Field(
+        default=300.0,
+        ge=0,
+        description=(
+            "Seconds a successful bucket reachability check is trusted before asking S3 again; "
+            "a failed check is retried on every tick."
+        ),
+    )
+    s3_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="botocore attempts for the operator's own S3 calls (retention, checks).",
+    )
+
+    @field_validator("namespaces", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def cluster_wide(self) -> bool:
+        """Return whether every namespace is watched."""
+        return not self.namespaces
+
+
+def current() -> OperatorConfig:
+    """Return the process's configuration, reading the environment on first use."""
+    global _current  # noqa: PLW0603 - one configuration per process, set once
+    if _current is None:
+        _current = OperatorConfig()
+    return _current
+
+
+def use(config: OperatorConfig) -> None:
+    """Make ``config`` the process's configuration (the CLI calls this before Kopf starts)."""
+    global _current  # noqa: PLW0603
+    _current = config

@@ -1,0 +1,202 @@
+"""Apply a Plan through the ports, and write the policy status — from this one place.
+
+Rules, each from a failure someone else had:
+
+* Create by deterministic name. ``409`` on a Backup carrying our labels for this policy means
+  "already done" (a restart in the scheduled minute, F1/F7); a foreign object of that name is
+  skipped with a ``NameCollision`` Event (CloudNativePG's ``skipIterationOnNameCollision``).
+* Retention deletes in the safe order, each step idempotent and each an Event: the data object,
+  then the manifest, then the Backup object. A crash in between leaves a Backup whose objects
+  are (partly) gone, which the next tick deletes again; never an object without its Backup
+  that nobody would ever clean up.
+* The status of a policy is written only by :func:`write_policy_status`, so the timer and the
+  create/update handlers never fight over a field (Kopf's "one writer per field" advice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from strongroom.api.backup import Trigger
+from strongroom.api.common import BackupPhase
+from strongroom.controller.backups import PolicyRef, post
+from strongroom.controller.keys import execute_key_action
+from strongroom.controller.observe import backup_status
+from strongroom.controller.runtime import PolicyMemory, Runtime
+from strongroom.kube.base import BACKUP_POLICIES, BACKUPS, AlreadyExists
+from strongroom.manifests import events, status
+from strongroom.manifests.backups import build_backup
+from strongroom.manifests.labels import is_ours
+from strongroom.metrics import PolicyMetricsSnapshot
+from strongroom.planner.model import (
+    CreateBackup,
+    DeleteBackup,
+    Plan,
+    RetireKeyVersion,
+    RewrapBackup,
+    RotateKey,
+    VerifyBackup,
+)
+from strongroom.storage.base import ObjectStore
+
+_log = logging.getLogger(__name__)
+
+
+async def create_backup(rt: Runtime, policy: PolicyRef, action: CreateBackup) -> bool:
+    """Create the Backup of a due slot; return whether it exists now and is ours."""
+    body = build_backup(
+        policy=policy.name,
+        namespace=policy.namespace,
+        name=action.name,
+        slot=action.slot,
+        trigger=Trigger.SCHEDULE,
+    )
+    outcome = await rt.kube.create(BACKUPS, policy.namespace, body)
+    if isinstance(outcome, AlreadyExists):
+        if is_ours(outcome.body, policy.name):
+            return True  # a restart in the same minute: already done
+        await post(rt, policy.body, events.name_collision("Backup", action.name))
+        return False
+    await post(rt, policy.body, events.backup_created(action.name, action.slot, action.reason))
+    return True
+
+
+def stored_keys(policy: PolicyRef, backup: Mapping[str, Any]) -> tuple[str, str]:
+    """Return (data key, manifest key) of a Backup: from its status, else from the layout."""
+    current = backup_status(backup)
+    prefix = [p for p in policy.spec.storage.prefix.strip("/").split("/") if p]
+    folder = "/".join([*prefix, policy.namespace, policy.name, backup["metadata"]["name"]])
+    return (
+        current.data_key or f"{folder}/data.sr",
+        current.manifest_key or f"{folder}/manifest.json",
+    )
+
+
+async def delete_backup(
+    rt: Runtime, policy: PolicyRef, backup: Mapping[str, Any], store: ObjectStore, why: str
+) -> None:
+    """Delete a backup in the safe order: data object, manifest, then the Backup object."""
+    name = backup["metadata"]["name"]
+    data_key, manifest_key = stored_keys(policy, backup)
+    await asyncio.to_thread(store.abort_incomplete_uploads, data_key)
+    for key in (data_key, manifest_key):
+        existed = await asyncio.to_thread(store.head, key) is not None
+        await asyncio.to_thread(store.delete, key)
+        if existed:
+            await post(rt, policy.body, events.object_deleted(name, key, why))
+    if await rt.kube.delete(BACKUPS, policy.namespace, name):
+        await post(rt, policy.body, events.backup_deleted(name, why))
+
+
+async def apply_plan(
+    rt: Runtime,
+    policy: PolicyRef,
+    plan: Plan,
+    *,
+    backups: Sequence[Mapping[str, Any]],
+    store: ObjectStore | None,
+    memory: PolicyMemory,
+) -> list[str]:
+    """Execute the plan's actions; return the names of Backups created (or found) now."""
+    created: list[str] = []
+    by_name = {b["metadata"]["name"]: b for b in backups}
+    for action in plan.actions:
+        if isinstance(action, CreateBackup):
+            if await create_backup(rt, policy, action):
+                created.append(action.name)
+        elif isinstance(action, DeleteBackup):
+            target = by_name.get(action.name)
+            if target is None or store is None:
+                continue
+            await delete_backup(rt, policy, target, store, f"retention: {action.reason}")
+        elif isinstance(action, VerifyBackup):
+            # Verification Jobs are a separate concern (see docs/operator.md): recorded once.
+            key = f"verify:{action.name}"
+            if key not in memory.notes_posted:
+                memory.notes_posted.add(key)
+                _log.info("verification of %s is due (%s)", action.name, action.reason)
+        elif isinstance(action, RotateKey | RewrapBackup | RetireKeyVersion):
+            await execute_key_action(
+                rt,
+                namespace=policy.namespace,
+                involved=policy.involved,
+                action=action,
+                already=memory.notes_posted,
+            )
+    for note in plan.notes:
+        key = f"{note.reason}:{note.message}"
+        if key not in memory.notes_posted:
+            memory.notes_posted.add(key)
+            await post(
+                rt, policy.body, events.note(note.reason, note.message, warning=note.warning)
+            )
+    return created
+
+
+async def write_policy_status(
+    rt: Runtime,
+    policy: PolicyRef,
+    *,
+    plan: Plan | None,
+    readiness: status.Readiness,
+    last_run: status.ConditionValue | None,
+    key_ring: status.KeyRingSummary | None,
+) -> None:
+    """Write the BackupPolicy status (the only writer of it)."""
+    body = policy.body
+    generation = body["metadata"].get("generation")
+    patch = status.policy_status(
+        plan=plan,
+        readiness=readiness,
+        last_run=last_run,
+        key_ring=key_ring,
+        existing=body.get("status"),
+        generation=generation,
+        now=rt.clock(),
+    )
+    await rt.kube.patch(
+        BACKUP_POLICIES, policy.namespace, policy.name, {"status": patch}, status=True
+    )
+
+
+def metrics_snapshot(
+    policy: PolicyRef,
+    plan: Plan | None,
+    backups: Sequence[Mapping[str, Any]],
+    key_ring: status.KeyRingSummary | None,
+) -> PolicyMetricsSnapshot:
+    """Return the metrics snapshot of a policy from what was observed and planned."""
+    spec = policy.spec
+    done = [(backup_status(b), b) for b in backups]
+    succeeded = [s for s, _ in done if s.phase is BackupPhase.SUCCEEDED and s.completion_time]
+    failed = [s for s, _ in done if s.phase is BackupPhase.FAILED and s.completion_time]
+    newest_ok = max(succeeded, key=lambda s: s.completion_time or 0, default=None)  # type: ignore[arg-type, return-value]
+    newest_fail = max(failed, key=lambda s: s.completion_time or 0, default=None)  # type: ignore[arg-type, return-value]
+    compliance = (
+        {
+            v.check.value: (None if v.status == "Unknown" else v.status == "True")
+            for v in plan.verdicts
+        }
+        if plan
+        else {}
+    )
+    return PolicyMetricsSnapshot(
+        engine=spec.database.engine.value,
+        suspended=spec.suspend,
+        rpo_seconds=float(spec.objectives.rpo.seconds),
+        last_backup_success=newest_ok.completion_time if newest_ok else None,
+        last_backup_failure=newest_fail.completion_time if newest_fail else None,
+        last_backup_size_bytes=newest_ok.size_bytes if newest_ok else None,
+        verification_max_age_seconds=float(spec.verification.max_age.seconds),
+        key_created=key_ring.primary_created if key_ring else None,
+        key_rotation_period_seconds=float(spec.encryption.rotation_period.seconds)
+        if spec.encryption.key_ring_secret_ref
+        else None,
+        key_versions_in_use=len(plan.status.key_versions_in_use) if plan else 0,
+        retained_backups=plan.status.retained_backups if plan else len(backups),
+        compliance=compliance,
+    )

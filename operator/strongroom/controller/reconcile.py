@@ -1,0 +1,356 @@
+"""One look at one policy: gather → finish runs → plan → effects → start runs → status.
+
+This is what the per-policy timer and the create/update/resume handlers call; it imports no
+Kopf, so controller tests drive it with fakes and a fixed clock. Level-based: everything it
+needs is read from the API server each time (Backups by label, the key ring, Jobs), so a
+restart or a missed watch event changes nothing (F1, F9). A per-policy lock serialises the
+timer and the handlers.
+
+Readiness — what the schema cannot check — is decided here: referenced Secrets exist and hold
+their keys, the key ring is readable, the bucket answers. A problem is ``Ready=False`` with the
+error's reason (``SecretMissing``, ``KeyRingMissing``, ``BucketNotFound`` …) and a
+``PolicyNotReady`` Event; no new run starts, but finished runs are still recorded and
+compliance is still reported, so the alerts keep telling the truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from strongroom.api.common import BackupPhase
+from strongroom.api.policy import BackupPolicySpec
+from strongroom.controller import backups as runs
+from strongroom.controller import effects
+from strongroom.controller.keys import KeySource, load_key_source
+from strongroom.controller.observe import backup_status, observe, trigger_of
+from strongroom.controller.runtime import PolicyMemory, Runtime, secret_value
+from strongroom.errors import ConfigError, StorageError, StrongroomError
+from strongroom.kube.base import BACKUPS, JOBS, SECRETS, SERVICE_ACCOUNTS
+from strongroom.manifests import events, status
+from strongroom.manifests.labels import policy_selector
+from strongroom.manifests.secrets import build_job_service_account
+from strongroom.planner import plan as make_plan
+from strongroom.planner.model import Plan
+from strongroom.storage.base import ObjectStore
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one reconcile did, for the handler's log line and for tests."""
+
+    ready: bool
+    reason: str
+    plan: Plan | None
+    started: tuple[str, ...] = ()
+    skipped: bool = False
+
+
+def parse_spec(body: Mapping[str, Any]) -> BackupPolicySpec:
+    """Return the typed spec; :class:`ConfigError` naming the fields when it does not parse."""
+    try:
+        return BackupPolicySpec.model_validate(body.get("spec") or {})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"spec.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)
+        )
+        raise ConfigError(problems, reason="InvalidSpec") from None
+
+
+async def _require_secret(
+    rt: Runtime, namespace: str, field: str, name: str, keys: Sequence[str]
+) -> Mapping[str, Any]:
+    secret = await rt.kube.get(SECRETS, namespace, name)
+    if secret is None:
+        raise ConfigError(
+            f"{field}: Secret {name} does not exist in namespace {namespace}; create it",
+            reason="SecretMissing",
+        )
+    missing = [k for k in keys if k not in (secret.get("data") or {})]
+    if missing:
+        raise ConfigError(
+            f"{field}: Secret {name} has no key {', '.join(missing)}; add it",
+            reason="SecretKeyMissing",
+        )
+    return secret
+
+
+async def check_references(rt: Runtime, namespace: str, spec: BackupPolicySpec) -> str:
+    """Check the referenced Secrets; return the database user name."""
+    db = spec.database
+    ref = db.credentials_secret_ref
+    keys = [ref.password_key] + ([] if db.user else [ref.username_key])
+    secret = await _require_secret(
+        rt, namespace, "spec.database.credentialsSecretRef", ref.name, keys
+    )
+    if db.tls.ca_secret_ref is not None:
+        ca = db.tls.ca_secret_ref
+        await _require_secret(rt, namespace, "spec.database.tls.caSecretRef", ca.name, [ca.key])
+    storage = spec.storage
+    if storage.credentials_secret_ref is not None:
+        s3 = storage.credentials_secret_ref
+        await _require_secret(
+            rt, namespace, "spec.storage.credentialsSecretRef", s3.name,
+            [s3.access_key_id_key, s3.secret_access_key_key],
+        )  # fmt: skip
+    if storage.ca_bundle_secret_ref is not None:
+        ca = storage.ca_bundle_secret_ref
+        await _require_secret(rt, namespace, "spec.storage.caBundleSecretRef", ca.name, [ca.key])
+    if db.user:
+        return db.user
+    raw = secret_value(dict(secret), ref.username_key) or b""
+    return raw.decode().strip()
+
+
+async def check_bucket(
+    rt: Runtime, namespace: str, spec: BackupPolicySpec, memory: PolicyMemory
+) -> ObjectStore:
+    """Return a store for the policy's bucket after checking (at most every few minutes) it answers."""
+    store = await rt.stores(namespace, spec)
+    if rt.monotonic() < memory.bucket_ok_until:
+        return store
+    try:
+        await asyncio.to_thread(lambda: next(iter(store.list(_probe_prefix(spec))), None))
+    except StorageError as exc:
+        raise StorageError(
+            f"spec.storage: bucket {spec.storage.bucket} cannot be used: {exc}",
+            reason=exc.reason,
+            retryable=exc.retryable,
+        ) from None
+    memory.bucket_ok_until = rt.monotonic() + rt.config.bucket_check_interval
+    return store
+
+
+def _probe_prefix(spec: BackupPolicySpec) -> str:
+    prefix = spec.storage.prefix.strip("/")
+    return f"{prefix}/" if prefix else ""
+
+
+async def ensure_job_service_account(rt: Runtime, namespace: str) -> None:
+    """Create the no-rights Job ServiceAccount where it is missing (token never mounted)."""
+    name = rt.config.job_service_account
+    if await rt.kube.get(SERVICE_ACCOUNTS, namespace, name) is not None:
+        return
+    await rt.kube.create(
+        SERVICE_ACCOUNTS, namespace, build_job_service_account(name=name, namespace=namespace)
+    )
+
+
+def _fingerprint(body: Mapping[str, Any], backups: Sequence[Mapping[str, Any]]) -> str:
+    parts = [str(body["metadata"].get("generation"))]
+    parts += sorted(
+        f"{b['metadata']['name']}@{b['metadata'].get('resourceVersion')}" for b in backups
+    )
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _in_flight(backups: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [
+        b
+        for b in backups
+        if backup_status(b).phase in {None, BackupPhase.PENDING, BackupPhase.RUNNING}
+    ]
+
+
+def _last_run(backups: Sequence[Mapping[str, Any]]) -> status.ConditionValue | None:
+    finished = [
+        (s.completion_time, b["metadata"]["name"], s)
+        for b in backups
+        for s in [backup_status(b)]
+        if s.phase in {BackupPhase.SUCCEEDED, BackupPhase.FAILED} and s.completion_time
+    ]
+    if not finished:
+        return None
+    _, name, newest = max(finished, key=lambda item: (item[0], item[1]))
+    assert newest.phase is not None  # noqa: S101 - filtered above
+    reason = (
+        "Succeeded"
+        if newest.phase is BackupPhase.SUCCEEDED
+        else (newest.failure_reason or "Failed")
+    )
+    return status.last_run_condition(name, newest.phase, reason, newest.message or "")
+
+
+async def reconcile(rt: Runtime, body: Mapping[str, Any], *, force: bool = False) -> Outcome:
+    """Look at one policy and act; see the module docstring for the order."""
+    meta = body["metadata"]
+    namespace, name = meta["namespace"], meta["name"]
+    memory = rt.remember(namespace, name)
+    async with memory.lock:
+        return await _reconcile(rt, body, memory, force=force)
+
+
+async def _reconcile(
+    rt: Runtime, body: Mapping[str, Any], memory: PolicyMemory, *, force: bool
+) -> Outcome:
+    meta = body["metadata"]
+    namespace, name = meta["namespace"], meta["name"]
+    now = rt.clock()
+    listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
+    fingerprint = _fingerprint(body, listed)
+    idle = (
+        not force
+        and memory.ready is True
+        and memory.fingerprint == fingerprint
+        and memory.next_wake is not None
+        and now < memory.next_wake
+        and not _in_flight(listed)
+    )
+    if idle:
+        return Outcome(ready=True, reason="Idle", plan=None, skipped=True)
+    try:
+        spec = parse_spec(body)
+    except ConfigError as exc:
+        await _not_ready(rt, body, memory, None, exc, listed)
+        raise
+    policy = runs.PolicyRef(namespace, name, spec, body)
+    # 1. Finish runs whose Jobs ended (recorded even when the policy is not ready).
+    jobs = {
+        j["metadata"]["name"]: j
+        for j in await rt.kube.list(JOBS, namespace, selector=policy_selector(name))
+    }
+    changed = False
+    for backup in _in_flight(listed):
+        if backup_status(backup).phase is not None:
+            changed |= await runs.finish_if_done(rt, policy, backup, jobs) is not None
+    if changed:
+        listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
+    # 2. Readiness: references, key ring, bucket.
+    keys = KeySource(None)
+    store: ObjectStore | None = None
+    try:
+        user = await check_references(rt, namespace, spec)
+        keys = await load_key_source(
+            rt,
+            namespace=namespace,
+            policy=name,
+            spec=spec,
+            involved=policy.involved,
+            has_backups=bool(listed),
+        )
+        if keys.problem is not None:
+            raise keys.problem
+        store = await check_bucket(rt, namespace, spec, memory)
+    except StrongroomError as exc:
+        plan = make_plan(spec, observe(policy=body, backups=listed, ring=keys.ring), now)
+        await _not_ready(rt, body, memory, plan, exc, listed, spec=spec, keys=keys)
+        raise
+    # 3. Plan and act.
+    plan = make_plan(spec, observe(policy=body, backups=listed, ring=keys.ring), now)
+    started: list[str] = []
+    if plan.status.ready:
+        await ensure_job_service_account(rt, namespace)
+        await effects.apply_plan(rt, policy, plan, backups=listed, store=store, memory=memory)
+        listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
+        started = await _start_runs(rt, policy, listed, keys, user)
+        if started:
+            listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
+            plan = make_plan(spec, observe(policy=body, backups=listed, ring=keys.ring), now)
+    readiness = status.Readiness(
+        plan.status.ready, plan.status.ready_reason.value, plan.status.ready_message
+    )
+    await _report(rt, policy, memory, plan, readiness, listed, keys)
+    memory.fingerprint = _fingerprint(body, listed)
+    memory.next_wake = plan.next_wake
+    return Outcome(
+        ready=readiness.ready, reason=readiness.reason, plan=plan, started=tuple(started)
+    )
+
+
+async def _start_runs(
+    rt: Runtime,
+    policy: runs.PolicyRef,
+    listed: Sequence[Mapping[str, Any]],
+    keys: KeySource,
+    user: str,
+) -> list[str]:
+    """Start the oldest unstarted Backup, unless a run is already in progress (at most one)."""
+    if any(backup_status(b).phase in {BackupPhase.PENDING, BackupPhase.RUNNING} for b in listed):
+        return []
+    waiting = sorted(
+        (b for b in listed if backup_status(b).phase is None),
+        key=lambda b: ((b.get("spec") or {}).get("scheduledTime", ""), trigger_of(b).value),
+    )
+    for backup in waiting:
+        if await runs.start(rt, policy, backup, keys, user):
+            return [backup["metadata"]["name"]]
+    return []
+
+
+async def _report(
+    rt: Runtime,
+    policy: runs.PolicyRef,
+    memory: PolicyMemory,
+    plan: Plan | None,
+    readiness: status.Readiness,
+    listed: Sequence[Mapping[str, Any]],
+    keys: KeySource,
+) -> None:
+    ring = keys.ring
+    summary = (
+        status.KeyRingSummary(ring.key_id, ring.primary().version, ring.primary().created)
+        if ring is not None
+        else status.KeyRingSummary(keys.kms_key_id, None, None)
+        if keys.kms_key_id
+        else None
+    )
+    await effects.write_policy_status(
+        rt, policy, plan=plan, readiness=readiness, last_run=_last_run(listed), key_ring=summary
+    )
+    rt.metrics.observe_policy(
+        policy.namespace, policy.name, effects.metrics_snapshot(policy, plan, listed, summary)
+    )
+    if (memory.ready, memory.ready_reason) != (readiness.ready, readiness.reason):
+        memory.ready, memory.ready_reason = readiness.ready, readiness.reason
+        await runs.post(
+            rt,
+            policy.body,
+            events.policy_ready(readiness.ready, readiness.reason, readiness.message),
+        )
+
+
+async def _not_ready(
+    rt: Runtime,
+    body: Mapping[str, Any],
+    memory: PolicyMemory,
+    plan: Plan | None,
+    error: StrongroomError,
+    listed: Sequence[Mapping[str, Any]],
+    *,
+    spec: BackupPolicySpec | None = None,
+    keys: KeySource | None = None,
+) -> None:
+    """Report ``error`` as Ready=False (status, Event once, metrics) before it is raised."""
+    readiness = status.Readiness(False, error.reason, str(error))
+    memory.next_wake = None
+    if spec is None:
+        await effects.write_policy_status(
+            rt,
+            runs.PolicyRef(body["metadata"]["namespace"], body["metadata"]["name"], None, body),  # type: ignore[arg-type]
+            plan=None,
+            readiness=readiness,
+            last_run=_last_run(listed),
+            key_ring=None,
+        )
+        if (memory.ready, memory.ready_reason) != (False, error.reason):
+            memory.ready, memory.ready_reason = False, error.reason
+            await runs.post(rt, body, events.policy_ready(False, error.reason, str(error)))
+        return
+    policy = runs.PolicyRef(body["metadata"]["namespace"], body["metadata"]["name"], spec, body)
+    await _report(rt, policy, memory, plan, readiness, listed, keys or KeySource(None))
+
+
+def wake_at(rt: Runtime, namespace: str, name: str) -> datetime | None:
+    """Return when the policy next needs a look (for logs and tests)."""
+    memory = rt.memory.get((namespace, name))
+    return memory.next_wake if memory else None

@@ -1,0 +1,161 @@
+"""What every handler needs, passed in rather than imported: ports, settings, clock, memory.
+
+One :class:`Runtime` is built at startup (``startup.py``) and put in Kopf's operator memo;
+unit tests build one with :class:`~strongroom.kube.fake.FakeKube`, an in-memory object store
+and a fixed clock. :class:`PolicyMemory` is the per-policy state that may be lost at any time
+(a restart forgets it): it only decides *when* to look again and which notes were already
+posted as Events — never *what* to do, which comes from the API server and the planner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from strongroom.api.policy import BackupPolicySpec
+from strongroom.config import OperatorConfig
+from strongroom.kube.base import SECRETS, KubeClient
+from strongroom.manifests.jobs import JobSettings
+from strongroom.storage.base import ObjectStore
+from strongroom.storage.config import Credentials, StorageConfig
+
+#: Builds the operator's own client for a policy's bucket (credentials read from its Secret).
+StoreFactory = Callable[[str, BackupPolicySpec], Awaitable[ObjectStore]]
+
+
+class MetricsSink(Protocol):
+    """The part of :mod:`strongroom.metrics` the controller calls."""
+
+    def observe_policy(self, namespace: str, name: str, snapshot: Any) -> None:
+        """Replace the policy's metrics snapshot."""
+
+    def forget_policy(self, namespace: str, name: str) -> None:
+        """Drop every series of the policy."""
+
+    def record_backup_run(
+        self,
+        namespace: str,
+        policy: str,
+        result: Any,
+        duration_seconds: float,
+        size_bytes: int | None = None,
+    ) -> None:
+        """Count a finished backup run."""
+
+    def record_verification_run(
+        self, namespace: str, policy: str, result: Any, duration_seconds: float
+    ) -> None:
+        """Count a finished verification run."""
+
+    def record_reconcile_error(self, kind: str) -> None:
+        """Count a failed reconcile."""
+
+
+@dataclass
+class PolicyMemory:
+    """Ephemeral per-policy state: when to look again, what was already said."""
+
+    next_wake: datetime | None = None
+    fingerprint: str = ""
+    ready: bool | None = None
+    ready_reason: str = ""
+    notes_posted: set[str] = field(default_factory=set)
+    bucket_ok_until: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass
+class Runtime:
+    """Ports and settings shared by every handler."""
+
+    config: OperatorConfig
+    kube: KubeClient
+    stores: StoreFactory
+    metrics: MetricsSink
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    monotonic: Callable[[], float] = field(default=lambda: asyncio.get_running_loop().time())
+    kms: Callable[[BackupPolicySpec], Any] | None = None
+    memory: dict[tuple[str, str], PolicyMemory] = field(default_factory=dict)
+
+    def remember(self, namespace: str, name: str) -> PolicyMemory:
+        """Return the memory of one policy (created empty on first use)."""
+        return self.memory.setdefault((namespace, name), PolicyMemory())
+
+    def forget(self, namespace: str, name: str) -> None:
+        """Drop the memory of a deleted policy."""
+        self.memory.pop((namespace, name), None)
+
+    @property
+    def job_settings(self) -> JobSettings:
+        """Return the Job defaults from the configuration."""
+        cfg = self.config
+        return JobSettings(
+            image=cfg.agent_image,
+            service_account=cfg.job_service_account,
+            ttl_seconds_after_finished=cfg.job_ttl_seconds,
+            backoff_limit=cfg.job_backoff_limit,
+            active_deadline_seconds=cfg.job_active_deadline_seconds,
+            requests={"cpu": cfg.job_cpu_request, "memory": cfg.job_memory_request},
+            limits={"memory": cfg.job_memory_limit},
+        )
+
+
+@dataclass(frozen=True)
+class _InlineStorageConfig(StorageConfig):
+    """A :class:`StorageConfig` whose credentials were read from a Secret through the API."""
+
+    inline: Credentials | None = None
+
+    def credentials(self) -> Credentials | None:
+        """Return the credentials read from the policy's Secret (never from files)."""
+        return self.inline
+
+
+def secret_value(secret: dict[str, Any] | None, key: str) -> bytes | None:
+    """Return one decoded value of a Secret body, or ``None``."""
+    import base64  # noqa: PLC0415 - tiny, keeps the module header about ports
+
+    if secret is None:
+        return None
+    raw = (secret.get("data") or {}).get(key)
+    return None if raw is None else base64.b64decode(raw)
+
+
+def s3_store_factory(kube: KubeClient, config: OperatorConfig) -> StoreFactory:
+    """Return a factory of :class:`~strongroom.storage.s3.S3ObjectStore` for policies."""
+
+    async def make(namespace: str, spec: BackupPolicySpec) -> ObjectStore:
+        from strongroom.errors import ConfigError  # noqa: PLC0415
+        from strongroom.storage.s3 import S3ObjectStore  # noqa: PLC0415 - boto3 when used
+
+        storage = spec.storage
+        creds: Credentials | None = None
+        ref = storage.credentials_secret_ref
+        if ref is not None:
+            secret = await kube.get(SECRETS, namespace, ref.name)
+            access = secret_value(secret, ref.access_key_id_key)
+            secret_key = secret_value(secret, ref.secret_access_key_key)
+            if access is None or secret_key is None:
+                raise ConfigError(
+                    f"spec.storage.credentialsSecretRef: Secret {ref.name} is missing or lacks "
+                    f"{ref.access_key_id_key}/{ref.secret_access_key_key}",
+                    reason="SecretMissing",
+                )
+            creds = Credentials(access.decode().strip(), secret_key.decode().strip())
+        settings = _InlineStorageConfig(
+            bucket=storage.bucket,
+            region=storage.region,
+            endpoint_url=storage.endpoint,
+            force_path_style=storage.force_path_style,
+            max_attempts=config.s3_max_attempts,
+            part_attempts=1,
+            connect_timeout=5.0,
+            read_timeout=20.0,
+            inline=creds,
+        )
+        return await asyncio.to_thread(S3ObjectStore, settings)
+
+    return make
