@@ -1,0 +1,21 @@
+"""Shared fixtures of the scheduled-backup stories: the CRDs and one operator per module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from tests.support.cluster import LocalCluster
+from tests.support.operator import OperatorProcess
+
+from steps import given_strongroom_crds
+
+
+@pytest.fixture(scope="module")
+def operator(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
+    """The real operator, watching every namespace, with a 2-second timer."""
+    given_strongroom_crds(cluster)
+    process = OperatorProcess(cluster, tmp_path_factory.mktemp("operator"))
+    process.start()
+    yield process
+    process.stop()
