@@ -8,6 +8,7 @@ Steps speak kubectl where a person would, and read S3 with boto3 where an audito
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Callable
 from typing import Any
@@ -185,3 +186,14 @@ def printed_columns(cluster: LocalCluster, namespace: str, policy: str) -> dict[
     names = [header[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
     values = [row[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
     return dict(zip(names, values, strict=True))
+
+
+def when_backup_now(cluster: LocalCluster, namespace: str, policy: str) -> str:
+    """Run ``strongroom backup-now --wait`` as a person would; return its output."""
+    result = subprocess.run(
+        [str(REPO_ROOT / ".venv" / "bin" / "strongroom"), "backup-now", policy, "-n", namespace,
+         "--kubeconfig", str(cluster.kubeconfig), "--wait", "--timeout", "120"],
+        capture_output=True, text=True, check=False, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout

@@ -97,7 +97,11 @@ def observe(
         backups=seen,
         key_ring=key_ring_summary(ring),
         created=parse_time(meta.get("creationTimestamp")),
-        last_schedule_time=parse_time(status.get("lastScheduleTime")),
+        last_schedule_time=max(
+            [t for t in (parse_time(status.get("lastScheduleTime")),) if t is not None]
+            + [b.slot for b in seen if b.trigger is Trigger.SCHEDULE],
+            default=None,
+        ),
         last_check_time=parse_time(status.get("lastCheckTime")),
         verification_in_flight=verification_in_flight,
     )

@@ -154,6 +154,11 @@ def _fingerprint(body: Mapping[str, Any], backups: Sequence[Mapping[str, Any]]) 
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+def _any_wrapped(backups: Sequence[Mapping[str, Any]]) -> bool:
+    """Return whether any Backup got a data key wrapped (a key ring is then in use)."""
+    return any(backup_status(b).key_id or backup_status(b).phase for b in backups)
+
+
 def _in_flight(backups: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [
         b
@@ -236,7 +241,7 @@ async def _reconcile(
             policy=name,
             spec=spec,
             involved=policy.involved,
-            has_backups=bool(listed),
+            has_backups=_any_wrapped(listed),
         )
         if keys.problem is not None:
             raise keys.problem

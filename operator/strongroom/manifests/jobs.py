@@ -22,6 +22,7 @@ What every Job gets, and why:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -227,7 +228,7 @@ def build_job(
         "imagePullPolicy": "IfNotPresent",
         "args": ["agent", role.value, "--job", JOB_FILE],
         "resources": _resources(template, settings),
-        "securityContext": RESTRICTED_CONTAINER,
+        "securityContext": copy.deepcopy(RESTRICTED_CONTAINER),
         "terminationMessagePath": TERMINATION_LOG,
         "terminationMessagePolicy": "File",
         "volumeMounts": _mounts(files),
@@ -237,7 +238,7 @@ def build_job(
         "serviceAccountName": settings.service_account,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
-        "securityContext": RESTRICTED_POD,
+        "securityContext": copy.deepcopy(RESTRICTED_POD),
         "containers": [container],
         "volumes": _volumes(key_secret_name(name), files),
         **_placement(template),
@@ -273,6 +274,6 @@ def build_job(
                     },
                 ]
             },
-            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+            "template": {"metadata": {"labels": dict(labels)}, "spec": pod_spec},
         },
     }
