@@ -76,6 +76,14 @@ class OperatorConfig(BaseSettings):
             "time and notices finished Jobs quickly; a tick with nothing due is one list call."
         ),
     )
+    resync_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "Seconds after which a policy gets a full look (references, bucket, plan, status) "
+            "even when nothing changed; keeps lastCheckTime fresh and notices changed Secrets."
+        ),
+    )
     timer_initial_delay: float = Field(
         default=1.0,
         ge=0,
@@ -138,7 +146,9 @@ class OperatorConfig(BaseSettings):
     )
     peering_priority: int = Field(
         default=0,
-        description="This replica's peering priority; replicas must differ (the chart uses the ordinal).",
+        description=(
+            "This replica's peering priority; replicas must differ (the chart uses the ordinal)."
+        ),
     )
     bucket_check_interval: float = Field(
         default=300.0,

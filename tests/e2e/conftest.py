@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from steps import given_strongroom_crds
 from tests.support.cluster import LocalCluster
 from tests.support.operator import OperatorProcess
 
-from steps import given_strongroom_crds
-
 
 @pytest.fixture(scope="module")
-def operator(cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
+def operator(
+    cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorProcess]:
     """The real operator, watching every namespace, with a 2-second timer."""
     given_strongroom_crds(cluster)
     process = OperatorProcess(cluster, tmp_path_factory.mktemp("operator"))

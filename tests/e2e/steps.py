@@ -44,7 +44,10 @@ def given_database_login(
 def given_s3_login(cluster: LocalCluster, namespace: str, *, name: str = "s3-login") -> None:
     """A Secret with the bucket's access key."""
     given_secret(
-        cluster, name, {"accessKeyId": ACCESS_KEY, "secretAccessKey": SECRET_KEY}, namespace=namespace
+        cluster,
+        name,
+        {"accessKeyId": ACCESS_KEY, "secretAccessKey": SECRET_KEY},
+        namespace=namespace,
     )
 
 
@@ -99,7 +102,9 @@ def when_policy_applied(cluster: LocalCluster, namespace: str, manifest: dict[st
 
 def backups_of(cluster: LocalCluster, namespace: str, policy: str) -> list[dict[str, Any]]:
     """The policy's Backup objects, oldest slot first."""
-    items = list_objects(cluster, "backups", namespace=namespace, selector=f"{POLICY_LABEL}={policy}")
+    items = list_objects(
+        cluster, "backups", namespace=namespace, selector=f"{POLICY_LABEL}={policy}"
+    )
     return sorted(items, key=lambda b: (b["spec"]["scheduledTime"], b["metadata"]["name"]))
 
 
@@ -108,7 +113,9 @@ def phase(backup: dict[str, Any]) -> str | None:
     return (backup.get("status") or {}).get("phase")
 
 
-def wait_until(predicate: Callable[[], Any], *, timeout: float, what: str, every: float = 1.0) -> Any:
+def wait_until(
+    predicate: Callable[[], Any], *, timeout: float, what: str, every: float = 1.0
+) -> Any:
     """Poll ``predicate`` until it returns something truthy; fail naming ``what``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -125,7 +132,9 @@ def then_backups_finish(
     """Wait until ``count`` Backups of the policy have finished; return the finished ones."""
 
     def finished() -> list[dict[str, Any]]:
-        done = [b for b in backups_of(cluster, namespace, policy) if phase(b) in {"Succeeded", "Failed"}]
+        done = [
+            b for b in backups_of(cluster, namespace, policy) if phase(b) in {"Succeeded", "Failed"}
+        ]
         return done if len(done) >= count else []
 
     result: list[dict[str, Any]] = wait_until(
@@ -135,13 +144,26 @@ def then_backups_finish(
 
 
 def then_policy_condition(
-    cluster: LocalCluster, namespace: str, policy: str, condition: str, status: str, *, reason: str | None = None, timeout: float = 60
+    cluster: LocalCluster,
+    namespace: str,
+    policy: str,
+    condition: str,
+    status: str,
+    *,
+    reason: str | None = None,
+    timeout: float = 60,
 ) -> dict[str, Any]:
     """Wait until the policy has ``condition`` with ``status`` (and ``reason``)."""
 
     def holds(obj: dict[str, Any]) -> bool:
-        found = [c for c in (obj.get("status") or {}).get("conditions") or [] if c["type"] == condition]
-        return bool(found) and has_condition(obj, condition, status) and (reason is None or found[0].get("reason") == reason)
+        found = [
+            c for c in (obj.get("status") or {}).get("conditions") or [] if c["type"] == condition
+        ]
+        return (
+            bool(found)
+            and has_condition(obj, condition, status)
+            and (reason is None or found[0].get("reason") == reason)
+        )
 
     return wait_for(
         cluster, "backuppolicy", policy, holds, namespace=namespace, timeout=timeout,
@@ -181,8 +203,15 @@ def printed_columns(cluster: LocalCluster, namespace: str, policy: str) -> dict[
     """``kubectl get backuppolicies`` as a person sees it: header → value."""
     out = cluster.kubectl("get", "backuppolicies", policy, "-n", namespace, "-o", "wide").stdout
     header, row = out.strip().splitlines()[:2]
-    starts = [i for i, ch in enumerate(header) if ch != " " and (i == 0 or header[i - 1] == " " and header[i - 2 : i] == "  ")]
-    starts = [0, *[i for i in range(1, len(header)) if header[i] != " " and header[i - 2 : i] == "  "]]
+    starts = [
+        i
+        for i, ch in enumerate(header)
+        if ch != " " and (i == 0 or (header[i - 1] == " " and header[i - 2 : i] == "  "))
+    ]
+    starts = [
+        0,
+        *[i for i in range(1, len(header)) if header[i] != " " and header[i - 2 : i] == "  "],
+    ]
     names = [header[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
     values = [row[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
     return dict(zip(names, values, strict=True))

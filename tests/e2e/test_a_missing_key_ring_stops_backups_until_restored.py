@@ -12,12 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.cluster import LocalCluster
-from tests.support.kube_steps import apply, get
-from tests.support.operator import OperatorProcess
-from tests.support.plugin_databases import StoreDatabase
-from tests.support.s3 import S3Server
-
 from steps import (
     backups_of,
     event_messages,
@@ -30,11 +24,17 @@ from steps import (
     when_backup_now,
     when_policy_applied,
 )
+from tests.support.cluster import LocalCluster
+from tests.support.kube_steps import apply, get
+from tests.support.operator import OperatorProcess
+from tests.support.plugin_databases import StoreDatabase
+from tests.support.s3 import S3Server
 
 FAR = {"cron": "0 0 1 1 *", "startingDeadline": "5m"}
 
 
 def test_backups_wait_for_the_key_ring_and_resume_when_it_is_back(
+    *,
     cluster: LocalCluster,
     namespace: str,
     operator: OperatorProcess,
@@ -59,7 +59,10 @@ def test_backups_wait_for_the_key_ring_and_resume_when_it_is_back(
 
     # Then the policy is not ready, says why, and no new key ring appears
     then_policy_condition(cluster, namespace, "ledger", "Ready", "False", reason="KeyRingMissing")
-    assert any(m.startswith("PolicyNotReady") and "KeyRingMissing" in m for m in event_messages(cluster, namespace))
+    assert any(
+        m.startswith("PolicyNotReady") and "KeyRingMissing" in m
+        for m in event_messages(cluster, namespace)
+    )
     assert get(cluster, "secret", "ledger-keyring", namespace=namespace) is None
 
     # And an on-demand backup waits instead of running
@@ -68,7 +71,11 @@ def test_backups_wait_for_the_key_ring_and_resume_when_it_is_back(
         input=_manual_backup("ledger", "ledger-manual-waiting"),
     )  # fmt: skip
     then_policy_condition(cluster, namespace, "ledger", "Ready", "False", reason="KeyRingMissing")
-    waiting = next(b for b in backups_of(cluster, namespace, "ledger") if b["metadata"]["name"] == "ledger-manual-waiting")
+    waiting = next(
+        b
+        for b in backups_of(cluster, namespace, "ledger")
+        if b["metadata"]["name"] == "ledger-manual-waiting"
+    )
     assert phase(waiting) is None
 
     # When the Secret is restored from its copy
@@ -83,7 +90,8 @@ def test_backups_wait_for_the_key_ring_and_resume_when_it_is_back(
                  if b["metadata"]["name"] == "ledger-manual-waiting" and phase(b) == "Succeeded"],
         timeout=90, what="the waiting backup to succeed",
     )[0]  # fmt: skip
-    assert done["status"]["keyId"] == "ledger-keyring" and done["status"]["keyVersion"] == 1
+    assert done["status"]["keyId"] == "ledger-keyring"
+    assert done["status"]["keyVersion"] == 1
 
 
 def _manual_backup(policy: str, name: str) -> str:

@@ -9,12 +9,6 @@ still completes successfully.
 
 from __future__ import annotations
 
-from tests.support.cluster import LocalCluster
-from tests.support.kube_steps import list_objects
-from tests.support.operator import OperatorProcess
-from tests.support.plugin_databases import StoreDatabase
-from tests.support.s3 import S3Server
-
 from steps import (
     backups_of,
     given_database_login,
@@ -25,9 +19,15 @@ from steps import (
     wait_until,
     when_policy_applied,
 )
+from tests.support.cluster import LocalCluster
+from tests.support.kube_steps import list_objects
+from tests.support.operator import OperatorProcess
+from tests.support.plugin_databases import StoreDatabase
+from tests.support.s3 import S3Server
 
 
 def test_killing_the_operator_in_the_slot_minute_leaves_one_backup(
+    *,
     cluster: LocalCluster,
     namespace: str,
     operator: OperatorProcess,
@@ -46,7 +46,10 @@ def test_killing_the_operator_in_the_slot_minute_leaves_one_backup(
 
     # When the operator is killed as soon as the slot's Backup exists, and restarted at once
     (first,) = wait_until(
-        lambda: backups_of(cluster, namespace, "cart"), timeout=90, what="the slot's Backup", every=0.2
+        lambda: backups_of(cluster, namespace, "cart"),
+        timeout=90,
+        what="the slot's Backup",
+        every=0.2,
     )
     operator.kill()
     operator.start()
@@ -57,7 +60,14 @@ def test_killing_the_operator_in_the_slot_minute_leaves_one_backup(
 
     # And the slot has exactly one Backup and one backup Job
     slot = first["spec"]["scheduledTime"]
-    same_slot = [b for b in backups_of(cluster, namespace, "cart") if b["spec"]["scheduledTime"] == slot]
+    same_slot = [
+        b for b in backups_of(cluster, namespace, "cart") if b["spec"]["scheduledTime"] == slot
+    ]
     assert [b["metadata"]["name"] for b in same_slot] == [first["metadata"]["name"]]
-    jobs = list_objects(cluster, "jobs", namespace=namespace, selector=f"strongroom.dev/backup={first['metadata']['name']}")
+    jobs = list_objects(
+        cluster,
+        "jobs",
+        namespace=namespace,
+        selector=f"strongroom.dev/backup={first['metadata']['name']}",
+    )
     assert len(jobs) == 1

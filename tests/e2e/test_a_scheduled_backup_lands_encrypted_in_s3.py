@@ -13,12 +13,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.support.cluster import LocalCluster
-from tests.support.kube_steps import get
-from tests.support.operator import OperatorProcess
-from tests.support.plugin_databases import StoreDatabase
-from tests.support.s3 import S3Server
-
 from steps import (
     event_reasons,
     given_database_login,
@@ -29,12 +23,19 @@ from steps import (
     s3_get,
     s3_keys,
     then_backups_finish,
+    wait_until,
     when_policy_applied,
 )
+from tests.support.cluster import LocalCluster
+from tests.support.kube_steps import get
+from tests.support.operator import OperatorProcess
+from tests.support.plugin_databases import StoreDatabase
+from tests.support.s3 import S3Server
 
 
 @pytest.mark.parametrize("engine", ["postgresql", "mysql"])
 def test_a_per_minute_policy_produces_an_encrypted_backup(
+    *,
     engine: str,
     request: pytest.FixtureRequest,
     cluster: LocalCluster,
@@ -43,7 +44,9 @@ def test_a_per_minute_policy_produces_an_encrypted_backup(
     s3_server: S3Server,
     bucket: str,
 ) -> None:
-    store: StoreDatabase = request.getfixturevalue("pg_store" if engine == "postgresql" else "maria_store")
+    store: StoreDatabase = request.getfixturevalue(
+        "pg_store" if engine == "postgresql" else "maria_store"
+    )
     # Given the database login, the bucket login and a fresh bucket
     given_database_login(cluster, namespace, store.connection)
     given_s3_login(cluster, namespace)
@@ -53,7 +56,11 @@ def test_a_per_minute_policy_produces_an_encrypted_backup(
         cluster,
         namespace,
         policy_manifest(
-            "shop", engine=engine, conn=store.connection, bucket=bucket, endpoint=s3_server.endpoint_url
+            "shop",
+            engine=engine,
+            conn=store.connection,
+            bucket=bucket,
+            endpoint=s3_server.endpoint_url,
         ),
     )
 
@@ -63,15 +70,18 @@ def test_a_per_minute_policy_produces_an_encrypted_backup(
     assert phase(backup) == "Succeeded", status
     assert backup["metadata"]["name"].startswith("shop-2")
     assert status["tables"] > 0
-    assert status["keyId"] == "shop-keyring" and status["keyVersion"] == 1
+    assert status["keyId"] == "shop-keyring"
+    assert status["keyVersion"] == 1
 
     # And the encrypted object and its manifest are in the bucket, and the data is not plaintext
     keys = s3_keys(s3_server, bucket)
-    assert status["dataKey"] in keys and status["manifestKey"] in keys
+    assert status["dataKey"] in keys
+    assert status["manifestKey"] in keys
     assert status["dataKey"].startswith(f"e2e/{namespace}/shop/")
     data = s3_get(s3_server, bucket, status["dataKey"])
     assert len(data) == status["sizeBytes"]
-    assert b"CREATE TABLE" not in data and b"INSERT INTO" not in data
+    assert b"CREATE TABLE" not in data
+    assert b"INSERT INTO" not in data
     manifest = json.loads(s3_get(s3_server, bucket, status["manifestKey"]))
     assert manifest  # parsed JSON with the wrapped key entries
 
@@ -90,8 +100,6 @@ def test_a_per_minute_policy_produces_an_encrypted_backup(
     def columns_filled() -> dict[str, str]:
         cols = printed_columns(cluster, namespace, "shop")
         return cols if cols.get("LAST BACKUP") not in {None, "", "<none>"} else {}
-
-    from steps import wait_until
 
     columns = wait_until(columns_filled, timeout=30, what="LAST BACKUP column")
     assert columns["COMPLIANT"] in {"True", "False"}  # verified later; RPO is met
@@ -115,4 +123,6 @@ def test_a_per_minute_policy_produces_an_encrypted_backup(
     # And the key ring was created once, with an Event saying so
     assert get(cluster, "secret", "shop-keyring", namespace=namespace) is not None
     reasons = event_reasons(cluster, namespace, "shop")
-    assert "KeyRingCreated" in reasons and "BackupCreated" in reasons and "BackupSucceeded" in reasons
+    assert "KeyRingCreated" in reasons
+    assert "BackupCreated" in reasons
+    assert "BackupSucceeded" in reasons

@@ -10,12 +10,6 @@ then the next slot succeeds with no manual cleanup and BackupSucceeded turns Tru
 
 from __future__ import annotations
 
-from tests.support.cluster import LocalCluster
-from tests.support.kube_steps import given_secret
-from tests.support.operator import OperatorProcess
-from tests.support.plugin_databases import StoreDatabase
-from tests.support.s3 import S3Server
-
 from steps import (
     backups_of,
     event_messages,
@@ -27,11 +21,17 @@ from steps import (
     wait_until,
     when_policy_applied,
 )
+from tests.support.cluster import LocalCluster
+from tests.support.kube_steps import given_secret
+from tests.support.operator import OperatorProcess
+from tests.support.plugin_databases import StoreDatabase
+from tests.support.s3 import S3Server
 
 WRONG = "not-the-password-4711"
 
 
 def test_a_wrong_password_is_reported_and_a_fixed_secret_recovers(
+    *,
     cluster: LocalCluster,
     namespace: str,
     operator: OperatorProcess,
@@ -41,7 +41,9 @@ def test_a_wrong_password_is_reported_and_a_fixed_secret_recovers(
 ) -> None:
     conn = pg_store.connection
     # Given a login Secret with a wrong password
-    given_secret(cluster, "db-login", {"username": conn.user, "password": WRONG}, namespace=namespace)
+    given_secret(
+        cluster, "db-login", {"username": conn.user, "password": WRONG}, namespace=namespace
+    )
     given_s3_login(cluster, namespace)
     when_policy_applied(
         cluster, namespace,
@@ -55,8 +57,11 @@ def test_a_wrong_password_is_reported_and_a_fixed_secret_recovers(
         timeout=150, what="a failed Backup",
     )[0]  # fmt: skip
     reason = failed["status"]["failureReason"]
-    assert reason and reason != "Succeeded"
-    policy = then_policy_condition(cluster, namespace, "billing", "BackupSucceeded", "False", reason=reason)
+    assert reason
+    assert reason != "Succeeded"
+    policy = then_policy_condition(
+        cluster, namespace, "billing", "BackupSucceeded", "False", reason=reason
+    )
     assert policy["status"]["complianceChecks"]["rpo"]["status"] == "False"
 
     # And a Warning Event names it, and the metrics count the failure
@@ -76,7 +81,9 @@ def test_a_wrong_password_is_reported_and_a_fixed_secret_recovers(
     )  # fmt: skip
 
     # And the password is nowhere: not in status, Events, metrics or the operator's log
-    everywhere = "\n".join([str(policy), str(failed), "\n".join(messages), metrics, operator.logs()])
+    everywhere = "\n".join(
+        [str(policy), str(failed), "\n".join(messages), metrics, operator.logs()]
+    )
     assert WRONG not in everywhere
 
     # When the Secret is corrected

@@ -12,11 +12,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.support.cluster import LocalCluster
-from tests.support.operator import OperatorProcess
-from tests.support.plugin_databases import StoreDatabase
-from tests.support.s3 import REGION, S3Server
-
 from steps import (
     backups_of,
     event_messages,
@@ -27,9 +22,14 @@ from steps import (
     when_backup_now,
     when_policy_applied,
 )
+from tests.support.cluster import LocalCluster
+from tests.support.operator import OperatorProcess
+from tests.support.plugin_databases import StoreDatabase
+from tests.support.s3 import REGION, S3Server
 
 
 def test_a_missing_bucket_is_not_ready_until_it_exists(
+    *,
     cluster: LocalCluster,
     namespace: str,
     operator: OperatorProcess,
@@ -47,15 +47,20 @@ def test_a_missing_bucket_is_not_ready_until_it_exists(
     )  # fmt: skip
 
     # Then the policy is not ready, with the storage reason, an Event and a counted error
-    policy = then_policy_condition(cluster, namespace, "catalog", "Ready", "False", reason="BucketNotFound")
+    policy = then_policy_condition(
+        cluster, namespace, "catalog", "Ready", "False", reason="BucketNotFound"
+    )
     ready = next(c for c in policy["status"]["conditions"] if c["type"] == "Ready")
     assert missing in ready["message"]
-    assert any(m.startswith("PolicyNotReady") and missing in m for m in event_messages(cluster, namespace))
+    assert any(
+        m.startswith("PolicyNotReady") and missing in m for m in event_messages(cluster, namespace)
+    )
     errors = [
         line for line in operator.metrics().splitlines()
         if line.startswith('strongroom_reconcile_errors_total{kind="BackupPolicy"}')
     ]  # fmt: skip
-    assert errors and float(errors[0].split()[-1]) > 0
+    assert errors
+    assert float(errors[0].split()[-1]) > 0
     assert backups_of(cluster, namespace, "catalog") == []
 
     # When the bucket is created

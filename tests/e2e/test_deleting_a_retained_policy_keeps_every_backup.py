@@ -8,12 +8,6 @@ bucket stays, and a BackupsRetained Event records the decision.
 
 from __future__ import annotations
 
-from tests.support.cluster import LocalCluster
-from tests.support.kube_steps import wait_for_gone
-from tests.support.operator import OperatorProcess
-from tests.support.plugin_databases import StoreDatabase
-from tests.support.s3 import S3Server
-
 from steps import (
     backups_of,
     event_messages,
@@ -24,9 +18,15 @@ from steps import (
     when_backup_now,
     when_policy_applied,
 )
+from tests.support.cluster import LocalCluster
+from tests.support.kube_steps import wait_for_gone
+from tests.support.operator import OperatorProcess
+from tests.support.plugin_databases import StoreDatabase
+from tests.support.s3 import S3Server
 
 
 def test_retain_leaves_backups_and_objects_in_place(
+    *,
     cluster: LocalCluster,
     namespace: str,
     operator: OperatorProcess,
@@ -53,6 +53,8 @@ def test_retain_leaves_backups_and_objects_in_place(
     wait_for_gone(cluster, "backuppolicy", "archive", namespace=namespace, timeout=60)
 
     # Then every Backup and every object is still there, and an Event says so
-    assert [b["metadata"]["name"] for b in backups_of(cluster, namespace, "archive")] == before_backups
+    assert [
+        b["metadata"]["name"] for b in backups_of(cluster, namespace, "archive")
+    ] == before_backups
     assert s3_keys(s3_server, bucket) == before_keys
     assert any(m.startswith("BackupsRetained") for m in event_messages(cluster, namespace))

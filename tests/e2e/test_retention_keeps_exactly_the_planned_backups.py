@@ -9,11 +9,6 @@ backups' objects are untouched.
 
 from __future__ import annotations
 
-from tests.support.cluster import LocalCluster
-from tests.support.operator import OperatorProcess
-from tests.support.plugin_databases import StoreDatabase
-from tests.support.s3 import S3Server
-
 from steps import (
     backups_of,
     event_messages,
@@ -26,9 +21,14 @@ from steps import (
     when_backup_now,
     when_policy_applied,
 )
+from tests.support.cluster import LocalCluster
+from tests.support.operator import OperatorProcess
+from tests.support.plugin_databases import StoreDatabase
+from tests.support.s3 import S3Server
 
 
 def test_keep_last_two_deletes_the_oldest_backup_and_its_objects(
+    *,
     cluster: LocalCluster,
     namespace: str,
     operator: OperatorProcess,
@@ -73,7 +73,9 @@ def test_keep_last_two_deletes_the_oldest_backup_and_its_objects(
 
     # And every deletion left an Event: data, then manifest, then the Backup object
     messages = event_messages(cluster, namespace)
-    deleted = [m for m in messages if first in m and m.startswith(("BackupObjectDeleted", "BackupDeleted"))]
+    deleted = [
+        m for m in messages if first in m and m.startswith(("BackupObjectDeleted", "BackupDeleted"))
+    ]
     assert any("data.sr" in m for m in deleted)
     assert any("manifest.json" in m for m in deleted)
     assert any(m.startswith("BackupDeleted") for m in deleted)

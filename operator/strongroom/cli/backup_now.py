@@ -41,10 +41,10 @@ def run(args: argparse.Namespace) -> int:
 
 async def _run(args: argparse.Namespace) -> int:
     from strongroom.api.backup import Trigger, backup_name  # noqa: PLC0415
-    from strongroom.manifests.backups import build_backup  # noqa: PLC0415
     from strongroom.errors import KubeError  # noqa: PLC0415
     from strongroom.kube.base import BACKUP_POLICIES, BACKUPS, AlreadyExists  # noqa: PLC0415
     from strongroom.kube.client import RealKube  # noqa: PLC0415
+    from strongroom.manifests.backups import build_backup  # noqa: PLC0415
 
     kube = await RealKube.connect(args.kubeconfig)
     try:
@@ -78,10 +78,11 @@ async def _run(args: argparse.Namespace) -> int:
                 sys.stdout.write(f"{phase}: {message}\n")
                 return EXIT_OK if phase == "Succeeded" else EXIT_FAILED
             await asyncio.sleep(2)
-        sys.stderr.write(f"Backup {name} did not finish within {args.timeout:.0f}s\n")
-        return EXIT_FAILED
     except KubeError as exc:
         sys.stderr.write(f"{exc}\n")
+        return EXIT_FAILED
+    else:
+        sys.stderr.write(f"Backup {name} did not finish within {args.timeout:.0f}s\n")
         return EXIT_FAILED
     finally:
         await kube.close()

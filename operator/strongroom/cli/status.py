@@ -31,7 +31,7 @@ def _age(text: str | None, now: datetime) -> str:
     from strongroom.planner.compliance import human  # noqa: PLC0415
 
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return "unknown"
     return f"{human(now - moment)} ago"
@@ -39,7 +39,7 @@ def _age(text: str | None, now: datetime) -> str:
 
 def rows(policies: list[dict[str, Any]], now: datetime) -> list[tuple[str, ...]]:
     """Return one table row per policy (name, compliant, last backup, verified, key age, why)."""
-    table = []
+    table: list[tuple[str, ...]] = []
     for policy in sorted(policies, key=lambda p: p["metadata"]["name"]):
         status = policy.get("status") or {}
         checks = status.get("complianceChecks") or {}

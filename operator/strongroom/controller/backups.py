@@ -166,6 +166,7 @@ async def finish_if_done(
     job_name_ = current.job_name or job_name(name, JobRole.BACKUP)
     job = jobs.get(job_name_)
     now = rt.clock()
+    state: str | None
     if job is None:
         state, reason, message = (
             "Failed",

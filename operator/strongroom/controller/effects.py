@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from strongroom.api.backup import Trigger
@@ -33,6 +32,7 @@ from strongroom.manifests.backups import build_backup
 from strongroom.manifests.labels import is_ours
 from strongroom.metrics import PolicyMetricsSnapshot
 from strongroom.planner.model import (
+    Action,
     CreateBackup,
     DeleteBackup,
     Plan,
@@ -110,23 +110,10 @@ async def apply_plan(
                 created.append(action.name)
         elif isinstance(action, DeleteBackup):
             target = by_name.get(action.name)
-            if target is None or store is None:
-                continue
-            await delete_backup(rt, policy, target, store, f"retention: {action.reason}")
-        elif isinstance(action, VerifyBackup):
-            # Verification Jobs are a separate concern (see docs/operator.md): recorded once.
-            key = f"verify:{action.name}"
-            if key not in memory.notes_posted:
-                memory.notes_posted.add(key)
-                _log.info("verification of %s is due (%s)", action.name, action.reason)
-        elif isinstance(action, RotateKey | RewrapBackup | RetireKeyVersion):
-            await execute_key_action(
-                rt,
-                namespace=policy.namespace,
-                involved=policy.involved,
-                action=action,
-                already=memory.notes_posted,
-            )
+            if target is not None and store is not None:
+                await delete_backup(rt, policy, target, store, f"retention: {action.reason}")
+        else:
+            await _other_action(rt, policy, action, memory)
     for note in plan.notes:
         key = f"{note.reason}:{note.message}"
         if key not in memory.notes_posted:
@@ -137,9 +124,29 @@ async def apply_plan(
     return created
 
 
+async def _other_action(
+    rt: Runtime, policy: PolicyRef, action: Action, memory: PolicyMemory
+) -> None:
+    """Verification and key operations: recorded, executed where this version can."""
+    if isinstance(action, VerifyBackup):
+        # Verification Jobs are a separate concern (see docs/operator.md): logged once.
+        key = f"verify:{action.name}"
+        if key not in memory.notes_posted:
+            memory.notes_posted.add(key)
+            _log.info("verification of %s is due (%s)", action.name, action.reason)
+    elif isinstance(action, RotateKey | RewrapBackup | RetireKeyVersion):
+        await execute_key_action(
+            rt,
+            namespace=policy.namespace,
+            involved=policy.involved,
+            action=action,
+            already=memory.notes_posted,
+        )
+
+
 async def write_policy_status(
     rt: Runtime,
-    policy: PolicyRef,
+    body: Mapping[str, Any],
     *,
     plan: Plan | None,
     readiness: status.Readiness,
@@ -147,8 +154,8 @@ async def write_policy_status(
     key_ring: status.KeyRingSummary | None,
 ) -> None:
     """Write the BackupPolicy status (the only writer of it)."""
-    body = policy.body
-    generation = body["metadata"].get("generation")
+    meta = body["metadata"]
+    generation = meta.get("generation")
     patch = status.policy_status(
         plan=plan,
         readiness=readiness,
@@ -159,7 +166,7 @@ async def write_policy_status(
         now=rt.clock(),
     )
     await rt.kube.patch(
-        BACKUP_POLICIES, policy.namespace, policy.name, {"status": patch}, status=True
+        BACKUP_POLICIES, meta["namespace"], meta["name"], {"status": patch}, status=True
     )
 
 
@@ -174,8 +181,8 @@ def metrics_snapshot(
     done = [(backup_status(b), b) for b in backups]
     succeeded = [s for s, _ in done if s.phase is BackupPhase.SUCCEEDED and s.completion_time]
     failed = [s for s, _ in done if s.phase is BackupPhase.FAILED and s.completion_time]
-    newest_ok = max(succeeded, key=lambda s: s.completion_time or 0, default=None)  # type: ignore[arg-type, return-value]
-    newest_fail = max(failed, key=lambda s: s.completion_time or 0, default=None)  # type: ignore[arg-type, return-value]
+    newest_ok = max(succeeded, key=lambda s: s.completion_time or 0, default=None)
+    newest_fail = max(failed, key=lambda s: s.completion_time or 0, default=None)
     compliance = (
         {
             v.check.value: (None if v.status == "Unknown" else v.status == "True")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from strongroom.api.policy import BackupPolicySpec
+from strongroom.controller.runtime import Runtime
 from strongroom.crypto.keyring import KeyRing, KeyRingWrapper
 from strongroom.crypto.segments import new_data_key
 from strongroom.crypto.wrapping import KeyBinding, WrappedKey
@@ -26,8 +27,6 @@ from strongroom.kube.base import SECRETS, AlreadyExists, EventSpec
 from strongroom.manifests import events
 from strongroom.manifests.secrets import build_key_ring_secret
 from strongroom.planner.model import Action
-
-from strongroom.controller.runtime import Runtime
 
 
 @dataclass(frozen=True)

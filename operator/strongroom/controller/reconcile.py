@@ -115,7 +115,7 @@ async def check_references(rt: Runtime, namespace: str, spec: BackupPolicySpec) 
 async def check_bucket(
     rt: Runtime, namespace: str, spec: BackupPolicySpec, memory: PolicyMemory
 ) -> ObjectStore:
-    """Return a store for the policy's bucket after checking (at most every few minutes) it answers."""
+    """Return a store for the policy's bucket, checked (at most every few minutes) to answer."""
     store = await rt.stores(namespace, spec)
     if rt.monotonic() < memory.bucket_ok_until:
         return store
@@ -146,8 +146,22 @@ async def ensure_job_service_account(rt: Runtime, namespace: str) -> None:
     )
 
 
-def _fingerprint(body: Mapping[str, Any], backups: Sequence[Mapping[str, Any]]) -> str:
-    parts = [str(body["metadata"].get("generation"))]
+async def _key_ring_version(rt: Runtime, namespace: str, body: Mapping[str, Any]) -> str:
+    """Return the key ring Secret's resourceVersion ("" for KMS, "absent" when missing)."""
+    ref = (((body.get("spec") or {}).get("encryption") or {}).get("keyRingSecretRef") or {}).get(
+        "name"
+    )
+    if not ref:
+        return ""
+    secret = await rt.kube.get(SECRETS, namespace, ref)
+    return "absent" if secret is None else str(secret["metadata"].get("resourceVersion"))
+
+
+def _fingerprint(
+    body: Mapping[str, Any], backups: Sequence[Mapping[str, Any]], key_ring: str
+) -> str:
+    """Return a digest of what, when changed, needs a full look before next_wake."""
+    parts = [str(body["metadata"].get("generation")), key_ring]
     parts += sorted(
         f"{b['metadata']['name']}@{b['metadata'].get('resourceVersion')}" for b in backups
     )
@@ -202,13 +216,14 @@ async def _reconcile(
     namespace, name = meta["namespace"], meta["name"]
     now = rt.clock()
     listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
-    fingerprint = _fingerprint(body, listed)
+    fingerprint = _fingerprint(body, listed, await _key_ring_version(rt, namespace, body))
     idle = (
         not force
         and memory.ready is True
         and memory.fingerprint == fingerprint
         and memory.next_wake is not None
         and now < memory.next_wake
+        and rt.monotonic() < memory.resync_at
         and not _in_flight(listed)
     )
     if idle:
@@ -216,7 +231,7 @@ async def _reconcile(
     try:
         spec = parse_spec(body)
     except ConfigError as exc:
-        await _not_ready(rt, body, memory, None, exc, listed)
+        await _not_ready(rt, body=body, memory=memory, plan=None, error=exc, listed=listed)
         raise
     policy = runs.PolicyRef(namespace, name, spec, body)
     # 1. Finish runs whose Jobs ended (recorded even when the policy is not ready).
@@ -248,7 +263,9 @@ async def _reconcile(
         store = await check_bucket(rt, namespace, spec, memory)
     except StrongroomError as exc:
         plan = make_plan(spec, observe(policy=body, backups=listed, ring=keys.ring), now)
-        await _not_ready(rt, body, memory, plan, exc, listed, spec=spec, keys=keys)
+        await _not_ready(
+            rt, body=body, memory=memory, plan=plan, error=exc, listed=listed, spec=spec, keys=keys
+        )
         raise
     # 3. Plan and act.
     plan = make_plan(spec, observe(policy=body, backups=listed, ring=keys.ring), now)
@@ -264,9 +281,12 @@ async def _reconcile(
     readiness = status.Readiness(
         plan.status.ready, plan.status.ready_reason.value, plan.status.ready_message
     )
-    await _report(rt, policy, memory, plan, readiness, listed, keys)
-    memory.fingerprint = _fingerprint(body, listed)
+    await _report(
+        rt, policy=policy, memory=memory, plan=plan, readiness=readiness, listed=listed, keys=keys
+    )
+    memory.fingerprint = _fingerprint(body, listed, await _key_ring_version(rt, namespace, body))
     memory.next_wake = plan.next_wake
+    memory.resync_at = rt.monotonic() + rt.config.resync_interval
     return Outcome(
         ready=readiness.ready, reason=readiness.reason, plan=plan, started=tuple(started)
     )
@@ -294,6 +314,7 @@ async def _start_runs(
 
 async def _report(
     rt: Runtime,
+    *,
     policy: runs.PolicyRef,
     memory: PolicyMemory,
     plan: Plan | None,
@@ -310,7 +331,12 @@ async def _report(
         else None
     )
     await effects.write_policy_status(
-        rt, policy, plan=plan, readiness=readiness, last_run=_last_run(listed), key_ring=summary
+        rt,
+        policy.body,
+        plan=plan,
+        readiness=readiness,
+        last_run=_last_run(listed),
+        key_ring=summary,
     )
     rt.metrics.observe_policy(
         policy.namespace, policy.name, effects.metrics_snapshot(policy, plan, listed, summary)
@@ -320,28 +346,30 @@ async def _report(
         await runs.post(
             rt,
             policy.body,
-            events.policy_ready(readiness.ready, readiness.reason, readiness.message),
+            events.policy_ready(
+                ready=readiness.ready, reason=readiness.reason, message=readiness.message
+            ),
         )
 
 
 async def _not_ready(
     rt: Runtime,
+    *,
     body: Mapping[str, Any],
     memory: PolicyMemory,
     plan: Plan | None,
     error: StrongroomError,
     listed: Sequence[Mapping[str, Any]],
-    *,
     spec: BackupPolicySpec | None = None,
     keys: KeySource | None = None,
 ) -> None:
     """Report ``error`` as Ready=False (status, Event once, metrics) before it is raised."""
-    readiness = status.Readiness(False, error.reason, str(error))
+    readiness = status.Readiness(ready=False, reason=error.reason, message=str(error))
     memory.next_wake = None
     if spec is None:
         await effects.write_policy_status(
             rt,
-            runs.PolicyRef(body["metadata"]["namespace"], body["metadata"]["name"], None, body),  # type: ignore[arg-type]
+            body,
             plan=None,
             readiness=readiness,
             last_run=_last_run(listed),
@@ -349,10 +377,19 @@ async def _not_ready(
         )
         if (memory.ready, memory.ready_reason) != (False, error.reason):
             memory.ready, memory.ready_reason = False, error.reason
-            await runs.post(rt, body, events.policy_ready(False, error.reason, str(error)))
+            text = events.policy_ready(ready=False, reason=error.reason, message=str(error))
+            await runs.post(rt, body, text)
         return
     policy = runs.PolicyRef(body["metadata"]["namespace"], body["metadata"]["name"], spec, body)
-    await _report(rt, policy, memory, plan, readiness, listed, keys or KeySource(None))
+    await _report(
+        rt,
+        policy=policy,
+        memory=memory,
+        plan=plan,
+        readiness=readiness,
+        listed=listed,
+        keys=keys or KeySource(None),
+    )
 
 
 def wake_at(rt: Runtime, namespace: str, name: str) -> datetime | None:

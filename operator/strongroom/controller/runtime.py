@@ -64,6 +64,7 @@ class PolicyMemory:
     ready_reason: str = ""
     notes_posted: set[str] = field(default_factory=set)
     bucket_ok_until: float = 0.0
+    resync_at: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 

@@ -61,7 +61,7 @@ class RealKube:
         """Load credentials (in-cluster first, then ``kubeconfig``/``KUBECONFIG``) and connect."""
         configuration = k8s.Configuration()
         try:
-            k8s_config.load_incluster_config(client_configuration=configuration)
+            k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         except k8s_config.ConfigException:
             await k8s_config.load_kube_config(
                 config_file=str(kubeconfig) if kubeconfig else None,

@@ -10,6 +10,7 @@ test can assert order (retention deletes S3 objects before the Backup) and absen
 
 from __future__ import annotations
 
+import builtins
 import copy
 import itertools
 from collections.abc import Mapping
@@ -147,6 +148,6 @@ class FakeKube:
     async def close(self) -> None:
         """Nothing to release."""
 
-    def event_reasons(self) -> list[str]:
+    def event_reasons(self) -> builtins.list[str]:
         """Return the reasons of every recorded Event, in order."""
         return [event.reason for _, event in self.events]

@@ -131,7 +131,7 @@ def key_ring_created(secret: str, key_id: str) -> EventText:
     )
 
 
-def policy_ready(ready: bool, reason: str, message: str) -> EventText:
+def policy_ready(*, ready: bool, reason: str, message: str) -> EventText:
     """The Ready condition changed."""
     if ready:
         return EventText("Normal", EventReason.POLICY_READY, message)

@@ -1,4 +1,6 @@
-"""Secrets and the Job ServiceAccount; first the per-Job Secret: the job file and this one backup's data key, owned by the Job.
+"""Secrets and the Job ServiceAccount; first of all the per-Job Secret, owned by the Job.
+
+The per-Job Secret holds the job file and this one backup's data key.
 
 Least privilege (ARCHITECTURE "Encryption"): a Job receives only its own data key (DEK), never
 a key-encryption key, so a compromised Job exposes one backup. The Secret is owned by the Job

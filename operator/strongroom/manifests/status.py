@@ -58,7 +58,7 @@ def merge_conditions(
             "message": update.message[:32768],
             "lastTransitionTime": rfc3339(now)
             if changed
-            else before.get("lastTransitionTime", rfc3339(now)),
+            else (before or {}).get("lastTransitionTime", rfc3339(now)),
             "observedGeneration": generation,
         }
     order = [t.value for t in ConditionType]
@@ -148,7 +148,10 @@ def policy_status(
             "retainedBackups": s.retained_backups,
         }
         if s.last_verified is not None:
-            status["lastVerified"] = _named(s.last_verified) | {
+            status["lastVerified"] = {
+                "name": s.last_verified.name,
+                "time": rfc3339(s.last_verified.time),
+            } | {
                 "level": s.last_verified_level.value if s.last_verified_level else None,
                 "rtoSeconds": s.last_verified_rto_seconds,
             }
@@ -211,7 +214,7 @@ def backup_status(
         "message": outcome.message,
         "observedGeneration": generation,
     }
-    status = {k: v for k, v in fields.items() if v is not None}
+    status: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
     if outcome.phase is BackupPhase.FAILED:
         status["failureReason"] = outcome.reason
     finished = outcome.phase in {BackupPhase.SUCCEEDED, BackupPhase.FAILED}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from strongroom.kube.base import BACKUPS
 from tests.unit.controller.world import NS, World
+
+from strongroom.kube.base import BACKUPS
 
 
 async def test_an_existing_backup_of_ours_is_adopted_not_duplicated() -> None:
@@ -15,7 +16,10 @@ async def test_an_existing_backup_of_ours_is_adopted_not_duplicated() -> None:
         {
             "metadata": {
                 "name": "orders-202603021000",
-                "labels": {"app.kubernetes.io/managed-by": "strongroom", "strongroom.dev/policy": "orders"},
+                "labels": {
+                    "app.kubernetes.io/managed-by": "strongroom",
+                    "strongroom.dev/policy": "orders",
+                },
             },
             "spec": {"policyRef": {"name": "orders"}, "scheduledTime": "2026-03-02T10:00:00Z"},
         },

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.unit.controller.world import NS, World
+
 from strongroom.controller.runtime import PolicyMemory
 from strongroom.kube.base import SECRETS
-from tests.unit.controller.world import NS, World
 
 
 async def test_a_due_slot_creates_its_backup_its_job_and_the_key_secret() -> None:
@@ -27,7 +28,8 @@ async def test_a_due_slot_creates_its_backup_its_job_and_the_key_secret() -> Non
     backup = world.backups()[0]
     assert backup["status"]["phase"] == "Running"
     assert backup["status"]["keyId"] == "orders-keyring"
-    assert "metadata" in backup and "ownerReferences" not in backup["metadata"]
+    assert "metadata" in backup
+    assert "ownerReferences" not in backup["metadata"]
     reasons = world.kube.event_reasons()
     assert reasons[:3] == ["KeyRingCreated", "BackupCreated", "BackupStarted"]
 
@@ -68,4 +70,4 @@ async def test_nothing_due_means_an_idle_tick_of_one_list_call() -> None:
     world.now += timedelta(seconds=10)
     outcome = await world.tick()
     assert outcome.skipped
-    assert world.kube.calls == [("list", "backups", "")]
+    assert world.kube.calls == [("list", "backups", ""), ("get", "secrets", "orders-keyring")]

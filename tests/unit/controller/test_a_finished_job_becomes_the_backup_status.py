@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from strongroom.kube.base import SECRETS
 from tests.unit.controller.world import NS, World, failed, succeeded
+
+from strongroom.kube.base import SECRETS
 
 NAME = "orders-202603021000"
 JOB = f"{NAME}-backup"
@@ -25,7 +26,8 @@ async def test_success_records_sizes_keys_and_metrics_and_drops_the_key_secret()
     await world.tick()
     status = world.backups()[0]["status"]
     assert status["phase"] == "Succeeded"
-    assert status["sizeBytes"] == 1234 and status["tables"] == 7
+    assert status["sizeBytes"] == 1234
+    assert status["tables"] == 7
     assert status["dataKey"] == f"prod/{NS}/orders/{NAME}/data.sr"
     assert status["keyVersion"] == 1
     assert (SECRETS.plural, NS, f"{JOB}-key") not in world.kube.objects

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from tests.unit.controller.world import NS, World
 
 from strongroom.errors import ConfigError, StorageError
 from strongroom.kube.base import SECRETS
-from tests.unit.controller.world import NS, World
 
 
 async def test_a_missing_login_secret_is_named() -> None:
@@ -19,7 +19,8 @@ async def test_a_missing_login_secret_is_named() -> None:
     assert (ready["status"], ready["reason"]) == ("False", "SecretMissing")
     assert "db-login" in ready["message"]
     assert "PolicyNotReady" in world.kube.event_reasons()
-    assert world.backups() == [] and world.jobs() == []
+    assert world.backups() == []
+    assert world.jobs() == []
 
 
 async def test_a_missing_key_ring_after_backups_exist_is_never_replaced() -> None:
@@ -39,7 +40,9 @@ async def test_an_unusable_bucket_is_reported_with_the_storage_reason() -> None:
     world.policy()
 
     def broken(prefix: str) -> object:
-        raise StorageError("bucket backups does not exist", reason="BucketNotFound", retryable=False)
+        raise StorageError(
+            "bucket backups does not exist", reason="BucketNotFound", retryable=False
+        )
 
     world.store.list = broken  # type: ignore[method-assign]
     with pytest.raises(StorageError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.unit.controller.world import NS, World, succeeded
+from tests.unit.controller.world import World, succeeded
 
 
 async def run_slots(world: World, count: int) -> list[str]:
@@ -28,14 +28,19 @@ async def test_keep_last_two_deletes_the_oldest_in_the_safe_order() -> None:
     first, second, third = await run_slots(world, 3)
     await world.tick(force=True)
     names = [b["metadata"]["name"] for b in world.backups()]
-    assert first not in names and second in names and third in names
+    assert first not in names
+    assert second in names
+    assert third in names
     assert not [k for k in world.store.objects if f"/{first}/" in k]
     assert [k for k in world.store.objects if f"/{third}/" in k]
     deletions = [
-        (verb, kind, name) for verb, kind, name in world.kube.calls if verb == "delete" and kind == "backups"
+        (verb, kind, name)
+        for verb, kind, name in world.kube.calls
+        if verb == "delete" and kind == "backups"
     ]
     assert deletions == [("delete", "backups", first)]
     reasons = [e.reason for _, e in world.kube.events if first in e.message]
     assert reasons.index("BackupObjectDeleted") < reasons.index("BackupDeleted")
     messages = [e.message for _, e in world.kube.events if e.reason == "BackupObjectDeleted"]
-    assert "data.sr" in messages[0] and "manifest.json" in messages[1]
+    assert "data.sr" in messages[0]
+    assert "manifest.json" in messages[1]

@@ -71,10 +71,20 @@ class Metrics:
     def forget_policy(self, namespace: str, name: str) -> None:
         self.forgotten.append((namespace, name))
 
-    def record_backup_run(self, namespace: str, policy: str, result: Any, duration_seconds: float, size_bytes: int | None = None) -> None:
+    def record_backup_run(
+        self,
+        namespace: str,
+        policy: str,
+        result: Any,
+        duration_seconds: float,
+        size_bytes: int | None = None,
+    ) -> None:
+        del size_bytes
         self.runs.append((namespace, policy, result, duration_seconds))
 
-    def record_verification_run(self, namespace: str, policy: str, result: Any, duration_seconds: float) -> None:
+    def record_verification_run(
+        self, namespace: str, policy: str, result: Any, duration_seconds: float
+    ) -> None:
         pass
 
     def record_reconcile_error(self, kind: str) -> None:
@@ -94,19 +104,37 @@ class World:
             return self.store
 
         self.rt = Runtime(
-            config=OperatorConfig(agent_image="strongroom:test", job_service_account="strongroom-job"),
+            config=OperatorConfig(
+                agent_image="strongroom:test", job_service_account="strongroom-job"
+            ),
             kube=self.kube,
             stores=stores,
             metrics=self.metrics,
             clock=lambda: self.now,
-            monotonic=lambda: self.now.timestamp(),
+            monotonic=lambda: self.now.timestamp(),  # noqa: PLW0108 - reads the current clock
         )
 
     def secrets(self) -> None:
-        self.kube.put(SECRETS, NS, {"metadata": {"name": "db-login"}, "data": {"username": _b64("backup"), "password": _b64("pw")}})
-        self.kube.put(SECRETS, NS, {"metadata": {"name": "s3-login"}, "data": {"accessKeyId": _b64("AK"), "secretAccessKey": _b64("SK")}})
+        self.kube.put(
+            SECRETS,
+            NS,
+            {
+                "metadata": {"name": "db-login"},
+                "data": {"username": _b64("backup"), "password": _b64("pw")},
+            },
+        )
+        self.kube.put(
+            SECRETS,
+            NS,
+            {
+                "metadata": {"name": "s3-login"},
+                "data": {"accessKeyId": _b64("AK"), "secretAccessKey": _b64("SK")},
+            },
+        )
 
-    def policy(self, *, secrets: bool = True, created: datetime | None = None, **spec: Any) -> dict[str, Any]:
+    def policy(
+        self, *, secrets: bool = True, created: datetime | None = None, **spec: Any
+    ) -> dict[str, Any]:
         if secrets:
             self.secrets()
         stamp = (created or self.now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -139,7 +167,13 @@ class World:
         obj = self.kube.objects[(JOBS.plural, NS, job)]
         stamp = self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
         obj["status"] = {
-            "conditions": [{"type": "Complete" if complete else "Failed", "status": "True", "reason": "" if complete else "BackoffLimitExceeded"}],
+            "conditions": [
+                {
+                    "type": "Complete" if complete else "Failed",
+                    "status": "True",
+                    "reason": "" if complete else "BackoffLimitExceeded",
+                }
+            ],
             "completionTime": stamp,
         }
         message = result.to_compact_json() if result else ""
@@ -147,11 +181,32 @@ class World:
             PODS,
             NS,
             {
-                "metadata": {"name": f"{job}-abcde", "labels": {"batch.kubernetes.io/job-name": job}},
-                "status": {"containerStatuses": [{"name": "agent", "state": {"terminated": {"exitCode": 0 if complete else 1, "message": message, "finishedAt": stamp}}}]},
+                "metadata": {
+                    "name": f"{job}-abcde",
+                    "labels": {"batch.kubernetes.io/job-name": job},
+                },
+                "status": {
+                    "containerStatuses": [
+                        {
+                            "name": "agent",
+                            "state": {
+                                "terminated": {
+                                    "exitCode": 0 if complete else 1,
+                                    "message": message,
+                                    "finishedAt": stamp,
+                                }
+                            },
+                        }
+                    ]
+                },
             },
         )
-        if result is not None and result.outcome == "succeeded" and result.data_key and result.manifest_key:
+        if (
+            result is not None
+            and result.outcome == "succeeded"
+            and result.data_key
+            and result.manifest_key
+        ):
             self.store.put_bytes(result.data_key, b"ciphertext")
             self.store.put_bytes(result.manifest_key, b"{}")
 
@@ -159,11 +214,21 @@ class World:
 def succeeded(backup: str, *, prefix: str = "prod") -> AgentResult:
     folder = f"{prefix}/{NS}/{POLICY}/{backup}"
     return AgentResult(
-        role="backup", outcome="succeeded", message=f"backup {backup} complete",
-        data_key=f"{folder}/data.sr", manifest_key=f"{folder}/manifest.json",
-        data_size=1234, plaintext_size=5000, data_sha256="ab" * 32, tables=7, total_seconds=3.5,
+        role="backup",
+        outcome="succeeded",
+        message=f"backup {backup} complete",
+        data_key=f"{folder}/data.sr",
+        manifest_key=f"{folder}/manifest.json",
+        data_size=1234,
+        plaintext_size=5000,
+        data_sha256="ab" * 32,
+        tables=7,
+        total_seconds=3.5,
     )
 
 
-def failed(reason: str = "DatabaseToolFailed", message: str = "pg_dump: authentication failed for user backup") -> AgentResult:
+def failed(
+    reason: str = "DatabaseToolFailed",
+    message: str = "pg_dump: authentication failed for user backup",
+) -> AgentResult:
     return AgentResult(role="backup", outcome="failed", reason=reason, message=message)

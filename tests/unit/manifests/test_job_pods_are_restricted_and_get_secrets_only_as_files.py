@@ -36,7 +36,8 @@ def test_the_pod_runs_restricted_without_a_token(role: JobRole) -> None:
 def test_secrets_arrive_only_as_read_only_files(role: JobRole) -> None:
     pod = built(role)["spec"]["template"]["spec"]
     (container,) = pod["containers"]
-    assert "env" not in container and "envFrom" not in container
+    assert "env" not in container
+    assert "envFrom" not in container
     secret_volumes = {v["name"]: v["secret"] for v in pod["volumes"] if "secret" in v}
     assert "job" in secret_volumes
     for volume in secret_volumes.values():
@@ -58,5 +59,6 @@ def test_the_job_is_owned_by_its_backup_and_named_for_it() -> None:
     job = built(JobRole.BACKUP)
     assert job["metadata"]["name"] == "orders-202605010100-backup"
     (owner,) = job["metadata"]["ownerReferences"]
-    assert owner["kind"] == "Backup" and owner["controller"] is True
+    assert owner["kind"] == "Backup"
+    assert owner["controller"] is True
     assert job["metadata"]["labels"]["strongroom.dev/policy"] == "orders"

@@ -13,13 +13,19 @@ def test_short_names_read_as_parent_and_suffix() -> None:
 def test_long_names_are_cut_with_a_hash_so_two_never_meet() -> None:
     a = child_name("x" * 60 + "a", "backup")
     b = child_name("x" * 60 + "b", "backup")
-    assert len(a) <= 63 and len(b) <= 63
-    assert a != b and a.endswith("-backup")
+    assert len(a) <= 63
+    assert len(b) <= 63
+    assert a != b
+    assert a.endswith("-backup")
     assert child_name("x" * 60 + "a", "backup") == a
 
 
 def test_only_our_labels_for_this_policy_make_an_object_ours() -> None:
-    ours = {"metadata": {"labels": {"app.kubernetes.io/managed-by": "strongroom", "strongroom.dev/policy": "p"}}}
+    ours = {
+        "metadata": {
+            "labels": {"app.kubernetes.io/managed-by": "strongroom", "strongroom.dev/policy": "p"}
+        }
+    }
     assert is_ours(ours, "p")
     assert not is_ours(ours, "other")
     assert not is_ours({"metadata": {"labels": {"strongroom.dev/policy": "p"}}}, "p")
