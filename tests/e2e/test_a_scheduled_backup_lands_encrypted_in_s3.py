@@ -4,8 +4,9 @@ Given a real database with a store in it, an S3 bucket and the two login Secrets
 when the team applies a BackupPolicy with schedule ``* * * * *``,
 then a Backup appears for the next minute, its Job runs the agent in a restricted pod, the
 encrypted data object and its manifest are in the bucket (and the data is not plaintext),
-``kubectl get backuppolicies`` shows LAST BACKUP, /metrics carries the policy's last-success
-timestamp, and the key ring Secret was created with a KeyRingCreated Event.
+```kubectl get backuppolicies`` shows LAST BACKUP, a verify Job proves the backup's integrity
+so COMPLIANT turns True, /metrics carries the policy's last-success timestamp and compliance,
+and the key ring Secret was created with a KeyRingCreated Event.
 """
 
 from __future__ import annotations
@@ -101,21 +102,32 @@ def test_a_per_minute_policy_produces_an_encrypted_backup(
         cols = printed_columns(cluster, namespace, "shop")
         return cols if cols.get("LAST BACKUP") not in {None, "", "<none>"} else {}
 
-    columns = wait_until(columns_filled, timeout=30, what="LAST BACKUP column")
-    assert columns["COMPLIANT"] in {"True", "False"}  # verified later; RPO is met
+    wait_until(columns_filled, timeout=30, what="LAST BACKUP column")
+
+    # And the backup is verified (integrity) by a verify Job, which makes the policy compliant
+    def compliant() -> dict[str, str]:
+        cols = printed_columns(cluster, namespace, "shop")
+        return cols if cols.get("COMPLIANT") == "True" and cols.get("LAST VERIFIED") else {}
+
+    columns = wait_until(compliant, timeout=120, what="COMPLIANT True after verification")
     policy = get(cluster, "backuppolicy", "shop", namespace=namespace)
     assert policy is not None
     assert policy["status"]["complianceChecks"]["rpo"]["status"] == "True"
     assert columns["KEY AGE"] not in {"", "<none>"}
 
-    # And /metrics has the policy's last-success timestamp
+    # And /metrics has the policy's last-success timestamp and its compliance
     def exported() -> bool:
+        text = operator.metrics()
+        assert (
+            f'strongroom_policy_compliant{{check="all",namespace="{namespace}",policy="shop"}} 1.0'
+            in text
+        )
         return any(
             line.startswith("strongroom_backup_last_success_timestamp_seconds{")
             and f'namespace="{namespace}"' in line
             and 'policy="shop"' in line
             and not line.rstrip().endswith(" 0.0")
-            for line in operator.metrics().splitlines()
+            for line in text.splitlines()
         )
 
     wait_until(exported, timeout=30, what="the last-success metric")

@@ -68,14 +68,14 @@ class OperatorProcess:
     def _healthy(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
             raise AssertionError(f"the operator exited: {self.log.read_text()[-3000:]}")
-        with urllib.request.urlopen(  # noqa: S310 - loopback
+        with urllib.request.urlopen(
             f"http://127.0.0.1:{self.metrics_port}/healthz", timeout=2
         ) as answer:
-            return bool(answer.status == 200)  # noqa: PLR2004
+            return bool(answer.status == 200)
 
     def metrics(self) -> str:
         """Return the /metrics exposition text."""
-        with urllib.request.urlopen(  # noqa: S310 - loopback
+        with urllib.request.urlopen(
             f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5
         ) as answer:
             return answer.read().decode()

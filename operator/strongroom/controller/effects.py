@@ -129,12 +129,8 @@ async def _other_action(
 ) -> None:
     """Verification and key operations: recorded, executed where this version can."""
     if isinstance(action, VerifyBackup):
-        # Verification Jobs are a separate concern (see docs/operator.md): logged once.
-        key = f"verify:{action.name}"
-        if key not in memory.notes_posted:
-            memory.notes_posted.add(key)
-            _log.info("verification of %s is due (%s)", action.name, action.reason)
-    elif isinstance(action, RotateKey | RewrapBackup | RetireKeyVersion):
+        return  # started by reconcile, which holds the store and the keys (controller.verify)
+    if isinstance(action, RotateKey | RewrapBackup | RetireKeyVersion):
         await execute_key_action(
             rt,
             namespace=policy.namespace,
@@ -183,6 +179,11 @@ def metrics_snapshot(
     failed = [s for s, _ in done if s.phase is BackupPhase.FAILED and s.completion_time]
     newest_ok = max(succeeded, key=lambda s: s.completion_time or 0, default=None)
     newest_fail = max(failed, key=lambda s: s.completion_time or 0, default=None)
+    checked = [s.verification for s, _ in done if s.verification and s.verification.time]
+    passes = [v for v in checked if v.result.value == "Passed"]
+    fails = [v for v in checked if v.result.value == "Failed"]
+    newest_pass = max(passes, key=lambda v: v.time or 0, default=None)
+    newest_failed_check = max(fails, key=lambda v: v.time or 0, default=None)
     compliance = (
         {
             v.check.value: (None if v.status == "Unknown" else v.status == "True")
@@ -198,6 +199,9 @@ def metrics_snapshot(
         last_backup_success=newest_ok.completion_time if newest_ok else None,
         last_backup_failure=newest_fail.completion_time if newest_fail else None,
         last_backup_size_bytes=newest_ok.size_bytes if newest_ok else None,
+        last_verification_success=newest_pass.time if newest_pass else None,
+        last_verification_failure=newest_failed_check.time if newest_failed_check else None,
+        last_restore_seconds=newest_pass.rto_seconds if newest_pass else None,
         verification_max_age_seconds=float(spec.verification.max_age.seconds),
         key_created=key_ring.primary_created if key_ring else None,
         key_rotation_period_seconds=float(spec.encryption.rotation_period.seconds)

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from strongroom.api.common import BackupPhase
 from strongroom.api.policy import BackupPolicySpec
 from strongroom.controller import backups as runs
-from strongroom.controller import effects
+from strongroom.controller import effects, verify
 from strongroom.controller.keys import KeySource, load_key_source
 from strongroom.controller.observe import backup_status, observe, trigger_of
 from strongroom.controller.runtime import PolicyMemory, Runtime, secret_value
@@ -38,7 +38,7 @@ from strongroom.manifests import events, status
 from strongroom.manifests.labels import policy_selector
 from strongroom.manifests.secrets import build_job_service_account
 from strongroom.planner import plan as make_plan
-from strongroom.planner.model import Plan
+from strongroom.planner.model import Plan, VerifyBackup
 from strongroom.storage.base import ObjectStore
 
 _log = logging.getLogger(__name__)
@@ -239,12 +239,9 @@ async def _reconcile(
         j["metadata"]["name"]: j
         for j in await rt.kube.list(JOBS, namespace, selector=policy_selector(name))
     }
-    changed = False
-    for backup in _in_flight(listed):
-        if backup_status(backup).phase is not None:
-            changed |= await runs.finish_if_done(rt, policy, backup, jobs) is not None
-    if changed:
+    if await _finish_runs(rt, policy, listed, jobs):
         listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
+    checking = verify.in_flight(jobs)
     # 2. Readiness: references, key ring, bucket.
     keys = KeySource(None)
     store: ObjectStore | None = None
@@ -262,22 +259,39 @@ async def _reconcile(
             raise keys.problem
         store = await check_bucket(rt, namespace, spec, memory)
     except StrongroomError as exc:
-        plan = make_plan(spec, observe(policy=body, backups=listed, ring=keys.ring), now)
+        plan = make_plan(
+            spec,
+            observe(policy=body, backups=listed, ring=keys.ring, verification_in_flight=checking),
+            now,
+        )
         await _not_ready(
             rt, body=body, memory=memory, plan=plan, error=exc, listed=listed, spec=spec, keys=keys
         )
         raise
     # 3. Plan and act.
-    plan = make_plan(spec, observe(policy=body, backups=listed, ring=keys.ring), now)
+    plan = make_plan(
+        spec,
+        observe(policy=body, backups=listed, ring=keys.ring, verification_in_flight=checking),
+        now,
+    )
     started: list[str] = []
     if plan.status.ready:
         await ensure_job_service_account(rt, namespace)
         await effects.apply_plan(rt, policy, plan, backups=listed, store=store, memory=memory)
+        await _start_verifications(
+            rt, policy=policy, plan=plan, listed=listed, store=store, keys=keys, memory=memory
+        )
         listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
         started = await _start_runs(rt, policy, listed, keys, user)
         if started:
             listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
-            plan = make_plan(spec, observe(policy=body, backups=listed, ring=keys.ring), now)
+            plan = make_plan(
+                spec,
+                observe(
+                    policy=body, backups=listed, ring=keys.ring, verification_in_flight=checking
+                ),
+                now,
+            )
     readiness = status.Readiness(
         plan.status.ready, plan.status.ready_reason.value, plan.status.ready_message
     )
@@ -290,6 +304,41 @@ async def _reconcile(
     return Outcome(
         ready=readiness.ready, reason=readiness.reason, plan=plan, started=tuple(started)
     )
+
+
+async def _finish_runs(
+    rt: Runtime,
+    policy: runs.PolicyRef,
+    listed: Sequence[Mapping[str, Any]],
+    jobs: Mapping[str, Mapping[str, Any]],
+) -> bool:
+    """Record every backup and verification run whose Job ended; return whether any did."""
+    changed = False
+    for backup in _in_flight(listed):
+        if backup_status(backup).phase is not None:
+            changed |= await runs.finish_if_done(rt, policy, backup, jobs) is not None
+    by_name = {b["metadata"]["name"]: b for b in listed}
+    return await verify.finish(rt, policy, by_name, jobs) or changed
+
+
+async def _start_verifications(
+    rt: Runtime,
+    *,
+    policy: runs.PolicyRef,
+    plan: Plan,
+    listed: Sequence[Mapping[str, Any]],
+    store: ObjectStore | None,
+    keys: KeySource,
+    memory: PolicyMemory,
+) -> None:
+    """Start the verification the plan asks for (the planner allows one at a time)."""
+    by_name = {b["metadata"]["name"]: b for b in listed}
+    for action in plan.of_type(VerifyBackup):
+        target = by_name.get(action.name)
+        if target is not None and store is not None:
+            await verify.start(
+                rt, policy, target, level=action.level, store=store, keys=keys, memory=memory
+            )
 
 
 async def _start_runs(

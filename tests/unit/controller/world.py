@@ -8,6 +8,7 @@ condition and a pod termination message carrying an ``AgentResult``).
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,9 @@ from strongroom.api.policy import BackupPolicySpec
 from strongroom.config import OperatorConfig
 from strongroom.controller.reconcile import Outcome, reconcile
 from strongroom.controller.runtime import Runtime
+from strongroom.crypto.header import Header
+from strongroom.crypto.manifest import Manifest, seal, to_json
+from strongroom.crypto.wrapping import WrappedKey
 from strongroom.kube.base import BACKUP_POLICIES, BACKUPS, JOBS, PODS, SECRETS
 from strongroom.kube.fake import FakeKube
 from strongroom.storage.base import ObjectStore
@@ -208,7 +212,33 @@ class World:
             and result.manifest_key
         ):
             self.store.put_bytes(result.data_key, b"ciphertext")
-            self.store.put_bytes(result.manifest_key, b"{}")
+            self.store.put_bytes(result.manifest_key, self.sealed_manifest(job, result))
+
+    def sealed_manifest(self, job: str, result: AgentResult) -> bytes:
+        """A real manifest sealed with the run's data key, as the agent would write it."""
+        secret = self.kube.objects[(SECRETS.plural, NS, f"{job}-key")]
+        dek = base64.b64decode(secret["data"]["dek"])
+        spec = json.loads(base64.b64decode(secret["data"]["job.json"]))
+        ident = spec["identity"]
+        header = Header(
+            namespace=ident["namespace"],
+            policy=ident["policy"],
+            backup=ident["backup"],
+            database="shop",
+            engine="postgresql",
+            created=self.now,
+        )
+        manifest = Manifest(
+            header=header,
+            data_key=result.data_key or "",
+            data_size=10,
+            data_sha256="ab" * 32,
+            plaintext_size=10,
+            server_version="16",
+            created=self.now,
+            wrapped_keys=tuple(WrappedKey.from_dict(w) for w in spec["wrappedKeys"]),
+        )
+        return to_json(seal(manifest, dek))
 
 
 def succeeded(backup: str, *, prefix: str = "prod") -> AgentResult:
