@@ -118,9 +118,13 @@ def test_a_per_minute_policy_produces_an_encrypted_backup(
     # And /metrics has the policy's last-success timestamp and its compliance
     def exported() -> bool:
         text = operator.metrics()
-        assert (
-            f'strongroom_policy_compliant{{check="all",namespace="{namespace}",policy="shop"}} 1.0'
-            in text
+        assert any(
+            line.startswith("strongroom_policy_compliant{")
+            and f'namespace="{namespace}"' in line
+            and 'policy="shop"' in line
+            and 'check="all"' in line
+            and line.endswith(" 1.0")
+            for line in text.splitlines()
         )
         return any(
             line.startswith("strongroom_backup_last_success_timestamp_seconds{")
