@@ -33,7 +33,7 @@ from socketserver import ThreadingMixIn
 from typing import Any, Literal
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
@@ -285,6 +285,11 @@ class OperatorMetrics:
         )  # fmt: skip
         for kind in RECONCILE_KINDS:
             self._reconcile_errors.labels(kind)
+        self._unprotected = Gauge(
+            "strongroom_unprotected_databases",
+            "Database-looking Services/StatefulSets no BackupPolicy protects (coverage).",
+            ["namespace"], registry=self.registry,
+        )  # fmt: skip
 
     def observe_policy(self, namespace: str, name: str, snapshot: PolicyMetricsSnapshot) -> None:
         """Replace the policy's snapshot; a new policy's counters start at 0."""
@@ -325,6 +330,12 @@ class OperatorMetrics:
         self._initialise(namespace, policy)
         self._verification_runs.labels(namespace, policy, _checked(result)).inc()
         self._verification_duration.labels(namespace, policy).observe(max(duration_seconds, 0.0))
+
+    def observe_unprotected(self, namespace_counts: Mapping[str, int]) -> None:
+        """Replace the coverage gauge: unprotected databases per namespace (absent = none)."""
+        self._unprotected.clear()
+        for namespace, count in sorted(namespace_counts.items()):
+            self._unprotected.labels(namespace).set(float(count))
 
     def record_reconcile_error(self, kind: str) -> None:
         """Count a reconcile attempt that raised for a resource of ``kind``."""
