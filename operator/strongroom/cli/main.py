@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "strongroom.cli.operator",
     "strongroom.cli.backup_now",
     "strongroom.cli.status",
+    "strongroom.cli.report",
 )
 
 

@@ -80,12 +80,17 @@ class PolicyReport:
 
 @dataclass(frozen=True)
 class ComplianceReport:
-    """The whole report: policies, unprotected databases and (optionally) the audit trail."""
+    """The whole report: policies, unprotected databases and (optionally) the audit trail.
+
+    ``notes`` say what could not be checked (for example coverage without the right to list
+    Services), so an empty section is never mistaken for a clean one.
+    """
 
     generated_at: datetime
     policies: tuple[PolicyReport, ...]
     unprotected: tuple[Unprotected, ...] = ()
     audit: tuple[AuditRecord, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def compliant(self) -> bool:
@@ -278,6 +283,7 @@ def build_report(
     *,
     unprotected: Iterable[Unprotected] = (),
     audit: Iterable[AuditRecord] = (),
+    notes: Iterable[str] = (),
 ) -> ComplianceReport:
     """Return the report of every policy at ``now``, sorted by namespace and name (pure)."""
     listed = list(backups)
@@ -287,4 +293,5 @@ def build_report(
         policies=tuple(sorted(reports, key=lambda r: (r.namespace, r.name))),
         unprotected=tuple(unprotected),
         audit=tuple(sorted(audit, key=lambda r: r.time)),
+        notes=tuple(notes),
     )
