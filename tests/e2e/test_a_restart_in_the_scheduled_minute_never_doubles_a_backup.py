@@ -68,6 +68,6 @@ def test_killing_the_operator_in_the_slot_minute_leaves_one_backup(
         cluster,
         "jobs",
         namespace=namespace,
-        selector=f"strongroom.dev/backup={first['metadata']['name']}",
+        selector=f"strongroom.dev/backup={first['metadata']['name']},strongroom.dev/role=backup",
     )
     assert len(jobs) == 1

@@ -1,10 +1,12 @@
 """Story: over several runs, retention keeps exactly what the planner says — objects and Backups.
 
-Given a policy with ``keepLast: 2`` whose schedule is far away,
-when three on-demand backups run one after another (``strongroom backup-now``),
-then only the two newest Backups remain, the oldest one's data object and manifest are gone
-from the bucket (deleted before its Backup object, each with an Event), and the two kept
-backups' objects are untouched.
+Given a policy with ``keepLast: 2`` whose schedule is far away, and a first backup that the
+operator has verified,
+when three more on-demand backups run one after another (``strongroom backup-now``),
+then the two newest Backups remain, and so does the first one — the newest *verified* backup is
+never deleted, whatever keepLast says — while the second one is deleted: its data object and
+manifest are gone from the bucket (before its Backup object, each with an Event), and every kept
+backup's objects are untouched.
 """
 
 from __future__ import annotations
@@ -46,36 +48,50 @@ def test_keep_last_two_deletes_the_oldest_backup_and_its_objects(
     )  # fmt: skip
     when_policy_applied(cluster, namespace, manifest)
 
-    # When three on-demand backups run, one after the other
-    names = []
-    for _ in range(3):
-        out = when_backup_now(cluster, namespace, "orders")
-        assert "Succeeded" in out
-        names.append(out.split()[1].split("/")[1])
-    first, second, third = names
+    # And a first backup that has passed verification
+    first = _name(when_backup_now(cluster, namespace, "orders"))
+    wait_until(
+        lambda: [
+            b for b in backups_of(cluster, namespace, "orders")
+            if b["metadata"]["name"] == first
+            and ((b["status"].get("verification") or {}).get("result") == "Passed")
+        ],
+        timeout=90, what="the first backup to be verified",
+    )  # fmt: skip
 
-    # Then only the two newest Backups remain
-    def two_left() -> list[str]:
+    # When three more on-demand backups run, one after the other
+    second, third, fourth = (_name(when_backup_now(cluster, namespace, "orders")) for _ in range(3))
+
+    # Then the two newest and the newest verified Backups remain
+    def planned_set() -> list[str]:
         left = [b["metadata"]["name"] for b in backups_of(cluster, namespace, "orders")]
-        return left if left == [second, third] else []
+        return left if left == [first, third, fourth] else []
 
-    wait_until(two_left, timeout=60, what="retention down to the two newest Backups")
+    wait_until(planned_set, timeout=60, what="retention down to the planned three Backups")
     kept = backups_of(cluster, namespace, "orders")
     assert all(phase(b) == "Succeeded" for b in kept)
 
-    # And the oldest one's objects are gone, the kept ones' objects are all there
+    # And the deleted one's objects are gone, the kept ones' objects are all there
     keys = s3_keys(s3_server, bucket)
-    assert not [k for k in keys if f"/{first}/" in k]
+    assert not [k for k in keys if f"/{second}/" in k]
     for backup in kept:
         assert backup["status"]["dataKey"] in keys
         assert backup["status"]["manifestKey"] in keys
-    assert len(keys) == 4
+    assert len(keys) == 6
 
     # And every deletion left an Event: data, then manifest, then the Backup object
     messages = event_messages(cluster, namespace)
     deleted = [
-        m for m in messages if first in m and m.startswith(("BackupObjectDeleted", "BackupDeleted"))
+        m
+        for m in messages
+        if second in m and m.startswith(("BackupObjectDeleted", "BackupDeleted"))
     ]
     assert any("data.sr" in m for m in deleted)
     assert any("manifest.json" in m for m in deleted)
     assert any(m.startswith("BackupDeleted") for m in deleted)
+
+
+def _name(output: str) -> str:
+    """The Backup name from ``strongroom backup-now`` output (``Backup ns/name created.``)."""
+    assert "Succeeded" in output, output
+    return output.split()[1].split("/")[1]

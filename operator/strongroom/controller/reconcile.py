@@ -32,7 +32,7 @@ from strongroom.controller import effects, verify
 from strongroom.controller.keys import KeySource, load_key_source
 from strongroom.controller.observe import backup_status, observe, trigger_of
 from strongroom.controller.runtime import PolicyMemory, Runtime, secret_value
-from strongroom.errors import ConfigError, StorageError, StrongroomError
+from strongroom.errors import ConfigError, KubeError, StorageError, StrongroomError
 from strongroom.kube.base import BACKUPS, JOBS, SECRETS, SERVICE_ACCOUNTS
 from strongroom.manifests import events, status
 from strongroom.manifests.labels import policy_selector
@@ -42,6 +42,7 @@ from strongroom.planner.model import Plan, VerifyBackup
 from strongroom.storage.base import ObjectStore
 
 _log = logging.getLogger(__name__)
+_FORBIDDEN = 403
 
 
 @dataclass(frozen=True)
@@ -137,13 +138,21 @@ def _probe_prefix(spec: BackupPolicySpec) -> str:
 
 
 async def ensure_job_service_account(rt: Runtime, namespace: str) -> None:
-    """Create the no-rights Job ServiceAccount where it is missing (token never mounted)."""
+    """Create the no-rights Job ServiceAccount where it is missing (token never mounted).
+
+    Only the chart's cluster-wide ClusterRole grants ServiceAccount rights; with per-namespace
+    Roles the chart creates the account itself, so a 403 here means "not ours to manage".
+    """
     name = rt.config.job_service_account
-    if await rt.kube.get(SERVICE_ACCOUNTS, namespace, name) is not None:
-        return
-    await rt.kube.create(
-        SERVICE_ACCOUNTS, namespace, build_job_service_account(name=name, namespace=namespace)
-    )
+    try:
+        if await rt.kube.get(SERVICE_ACCOUNTS, namespace, name) is not None:
+            return
+        await rt.kube.create(
+            SERVICE_ACCOUNTS, namespace, build_job_service_account(name=name, namespace=namespace)
+        )
+    except KubeError as exc:
+        if exc.status != _FORBIDDEN:
+            raise
 
 
 async def _key_ring_version(rt: Runtime, namespace: str, body: Mapping[str, Any]) -> str:
