@@ -30,7 +30,7 @@ from strongroom.agent.config import (
     VerifyLevel,
     VerifySpec,
 )
-from strongroom.api.common import VerificationLevel
+from strongroom.api.common import Engine, VerificationLevel
 from strongroom.controller.backups import PolicyRef, _result, involved_object, post
 from strongroom.controller.effects import stored_keys
 from strongroom.controller.jobfile import storage_section
@@ -50,6 +50,8 @@ from strongroom.manifests.status import rfc3339
 from strongroom.storage.base import ObjectStore
 
 _CORRUPT: Final = frozenset({"IntegrityCheckFailed", "BadFormat", "ObjectNotFound"})
+#: The database a scratch login connects to before creating the scratch database.
+_ADMIN_DB: Final = {Engine.POSTGRESQL: "postgres", Engine.MYSQL: "mysql"}
 
 
 def verify_jobs(all_jobs: Mapping[str, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -118,7 +120,11 @@ async def _scratch(
     conn = DatabaseConnection(
         host=(values["host"] or b"").decode().strip(),
         port=int((values["port"] or b"0").decode().strip()),
-        database=policy.spec.database.database,
+        database=(
+            secret_value(secret, "database") or _ADMIN_DB[policy.spec.database.engine].encode()
+        )
+        .decode()
+        .strip(),
         user=(values["username"] or b"").decode().strip(),
         password_file=Path(jobs.SCRATCH_DIR) / "password",
         tls="disable",
