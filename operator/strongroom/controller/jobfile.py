@@ -7,6 +7,7 @@ layer, which the manifest builder may not import.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from strongroom.agent.config import (
     DatabaseConnection,
     Identity,
     Role,
+    ScratchTarget,
     StorageSpec,
     VerifyLevel,
     VerifySpec,
@@ -78,17 +80,47 @@ def backup_job_file(
     return job.to_json()
 
 
+@dataclass(frozen=True)
+class ScratchLogin:
+    """Where a verification restores: a scratch server login (its password is a mounted file)."""
+
+    host: str
+    port: int
+    user: str
+    admin_database: str
+    database: str
+
+
 def verify_job_file(
-    *, spec: BackupPolicySpec, namespace: str, policy: str, backup: str, level: VerificationLevel
+    *,
+    spec: BackupPolicySpec,
+    namespace: str,
+    policy: str,
+    backup: str,
+    level: VerificationLevel,
+    scratch: ScratchLogin | None = None,
 ) -> str:
-    """Return the JSON job file of an integrity verification run."""
+    """Return the JSON job file of a verification run (integrity needs no scratch server)."""
+    target = None
+    if scratch is not None:
+        target = ScratchTarget(
+            connection=DatabaseConnection(
+                host=scratch.host,
+                port=scratch.port,
+                database=scratch.admin_database,
+                user=scratch.user,
+                password_file=Path(jobs.SCRATCH_DIR) / "password",
+                tls="disable",
+            ),
+            database=scratch.database,
+        )
     job = AgentJob(
         role=Role.VERIFY,
         engine=spec.database.engine.value,
         storage=storage_section(spec),
         identity=Identity(namespace=namespace, policy=policy, backup=backup),
         dek_file=Path(jobs.DEK_FILE),
-        verify=VerifySpec(level=VerifyLevel(level.value)),
+        verify=VerifySpec(level=VerifyLevel(level.value), scratch=target),
         result_file=Path(jobs.TERMINATION_LOG),
     )
     return job.to_json()

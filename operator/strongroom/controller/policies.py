@@ -17,15 +17,10 @@ from typing import Any
 import kopf
 
 from strongroom import config as configuration
-from strongroom.api.common import GROUP, VERSION, DeletionPolicy
-from strongroom.controller import effects
-from strongroom.controller.backups import PolicyRef, post
-from strongroom.controller.reconcile import parse_spec, reconcile
+from strongroom.api.common import GROUP, VERSION
+from strongroom.controller.reconcile import delete_policy, reconcile
 from strongroom.controller.runtime import Runtime
-from strongroom.errors import ConfigError, StrongroomError
-from strongroom.kube.base import BACKUPS
-from strongroom.manifests import events
-from strongroom.manifests.labels import policy_selector
+from strongroom.errors import StrongroomError
 
 _log = logging.getLogger(__name__)
 _CONFIG = configuration.current()
@@ -76,26 +71,8 @@ async def policy_tick(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 async def policy_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Honour deletionPolicy: Retain keeps every Backup and object; Delete removes them first."""
     rt: Runtime = memo.runtime
-    meta = body["metadata"]
-    namespace, name = meta["namespace"], meta["name"]
     try:
-        spec = parse_spec(dict(body))
-    except ConfigError:
-        rt.metrics.forget_policy(namespace, name)
-        rt.forget(namespace, name)
-        return
-    policy = PolicyRef(namespace, name, spec, dict(body))
-    backups = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
-    if spec.deletion_policy is DeletionPolicy.DELETE:
-        try:
-            store = await rt.stores(namespace, spec)
-            for backup in backups:
-                await effects.delete_backup(rt, policy, backup, store, "policy deleted")
-        except StrongroomError as exc:
-            rt.metrics.record_reconcile_error("BackupPolicy")
-            raise kopf.TemporaryError(str(exc), delay=30) from None
-    else:
-        where = f"s3://{spec.storage.bucket}/{spec.storage.prefix.strip('/')}"
-        await post(rt, policy.body, events.backups_retained(len(backups), where))
-    rt.metrics.forget_policy(namespace, name)
-    rt.forget(namespace, name)
+        await delete_policy(rt, dict(body))
+    except StrongroomError as exc:
+        rt.metrics.record_reconcile_error("BackupPolicy")
+        raise kopf.TemporaryError(str(exc), delay=30) from None

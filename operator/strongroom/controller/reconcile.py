@@ -15,7 +15,6 @@ compliance is still reported, so the alerts keep telling the truth.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
@@ -23,26 +22,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
-from strongroom.api.common import BackupPhase
+from strongroom.api.common import BackupPhase, DeletionPolicy
 from strongroom.api.policy import BackupPolicySpec
 from strongroom.controller import backups as runs
 from strongroom.controller import effects, verify
 from strongroom.controller.keys import KeySource, load_key_source
 from strongroom.controller.observe import backup_status, observe, trigger_of
-from strongroom.controller.runtime import PolicyMemory, Runtime, secret_value
-from strongroom.errors import ConfigError, KubeError, StorageError, StrongroomError
-from strongroom.kube.base import BACKUPS, JOBS, SECRETS, SERVICE_ACCOUNTS
+from strongroom.controller.readiness import (
+    check_bucket,
+    check_references,
+    ensure_job_service_account,
+    parse_spec,
+)
+from strongroom.controller.runtime import PolicyMemory, Runtime
+from strongroom.errors import ConfigError, StrongroomError
+from strongroom.kube.base import BACKUPS, JOBS, SECRETS
 from strongroom.manifests import events, status
 from strongroom.manifests.labels import policy_selector
-from strongroom.manifests.secrets import build_job_service_account
 from strongroom.planner import plan as make_plan
 from strongroom.planner.model import Plan, VerifyBackup
 from strongroom.storage.base import ObjectStore
 
 _log = logging.getLogger(__name__)
-_FORBIDDEN = 403
 
 
 @dataclass(frozen=True)
@@ -54,105 +55,6 @@ class Outcome:
     plan: Plan | None
     started: tuple[str, ...] = ()
     skipped: bool = False
-
-
-def parse_spec(body: Mapping[str, Any]) -> BackupPolicySpec:
-    """Return the typed spec; :class:`ConfigError` naming the fields when it does not parse."""
-    try:
-        return BackupPolicySpec.model_validate(body.get("spec") or {})
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"spec.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-            for e in exc.errors(include_input=False, include_url=False)
-        )
-        raise ConfigError(problems, reason="InvalidSpec") from None
-
-
-async def _require_secret(
-    rt: Runtime, namespace: str, field: str, name: str, keys: Sequence[str]
-) -> Mapping[str, Any]:
-    secret = await rt.kube.get(SECRETS, namespace, name)
-    if secret is None:
-        raise ConfigError(
-            f"{field}: Secret {name} does not exist in namespace {namespace}; create it",
-            reason="SecretMissing",
-        )
-    missing = [k for k in keys if k not in (secret.get("data") or {})]
-    if missing:
-        raise ConfigError(
-            f"{field}: Secret {name} has no key {', '.join(missing)}; add it",
-            reason="SecretKeyMissing",
-        )
-    return secret
-
-
-async def check_references(rt: Runtime, namespace: str, spec: BackupPolicySpec) -> str:
-    """Check the referenced Secrets; return the database user name."""
-    db = spec.database
-    ref = db.credentials_secret_ref
-    keys = [ref.password_key] + ([] if db.user else [ref.username_key])
-    secret = await _require_secret(
-        rt, namespace, "spec.database.credentialsSecretRef", ref.name, keys
-    )
-    if db.tls.ca_secret_ref is not None:
-        ca = db.tls.ca_secret_ref
-        await _require_secret(rt, namespace, "spec.database.tls.caSecretRef", ca.name, [ca.key])
-    storage = spec.storage
-    if storage.credentials_secret_ref is not None:
-        s3 = storage.credentials_secret_ref
-        await _require_secret(
-            rt, namespace, "spec.storage.credentialsSecretRef", s3.name,
-            [s3.access_key_id_key, s3.secret_access_key_key],
-        )  # fmt: skip
-    if storage.ca_bundle_secret_ref is not None:
-        ca = storage.ca_bundle_secret_ref
-        await _require_secret(rt, namespace, "spec.storage.caBundleSecretRef", ca.name, [ca.key])
-    if db.user:
-        return db.user
-    raw = secret_value(dict(secret), ref.username_key) or b""
-    return raw.decode().strip()
-
-
-async def check_bucket(
-    rt: Runtime, namespace: str, spec: BackupPolicySpec, memory: PolicyMemory
-) -> ObjectStore:
-    """Return a store for the policy's bucket, checked (at most every few minutes) to answer."""
-    store = await rt.stores(namespace, spec)
-    if rt.monotonic() < memory.bucket_ok_until:
-        return store
-    try:
-        await asyncio.to_thread(lambda: next(iter(store.list(_probe_prefix(spec))), None))
-    except StorageError as exc:
-        raise StorageError(
-            f"spec.storage: bucket {spec.storage.bucket} cannot be used: {exc}",
-            reason=exc.reason,
-            retryable=exc.retryable,
-        ) from None
-    memory.bucket_ok_until = rt.monotonic() + rt.config.bucket_check_interval
-    return store
-
-
-def _probe_prefix(spec: BackupPolicySpec) -> str:
-    prefix = spec.storage.prefix.strip("/")
-    return f"{prefix}/" if prefix else ""
-
-
-async def ensure_job_service_account(rt: Runtime, namespace: str) -> None:
-    """Create the no-rights Job ServiceAccount where it is missing (token never mounted).
-
-    Only the chart's cluster-wide ClusterRole grants ServiceAccount rights; with per-namespace
-    Roles the chart creates the account itself, so a 403 here means "not ours to manage".
-    """
-    name = rt.config.job_service_account
-    try:
-        if await rt.kube.get(SERVICE_ACCOUNTS, namespace, name) is not None:
-            return
-        await rt.kube.create(
-            SERVICE_ACCOUNTS, namespace, build_job_service_account(name=name, namespace=namespace)
-        )
-    except KubeError as exc:
-        if exc.status != _FORBIDDEN:
-            raise
 
 
 async def _key_ring_version(rt: Runtime, namespace: str, body: Mapping[str, Any]) -> str:
@@ -454,3 +356,33 @@ def wake_at(rt: Runtime, namespace: str, name: str) -> datetime | None:
     """Return when the policy next needs a look (for logs and tests)."""
     memory = rt.memory.get((namespace, name))
     return memory.next_wake if memory else None
+
+
+async def delete_policy(rt: Runtime, body: Mapping[str, Any]) -> int:
+    """Honour ``deletionPolicy`` for a deleted policy; return how many Backups were deleted.
+
+    Retain (default) keeps every Backup object and stored object and says so in an Event;
+    Delete removes each Backup the retention way (data, manifest, Backup object). Either way
+    the policy's metrics series and memory are dropped.
+    """
+    meta = body["metadata"]
+    namespace, name = meta["namespace"], meta["name"]
+    deleted = 0
+    try:
+        spec = parse_spec(body)
+    except ConfigError:
+        spec = None
+    if spec is not None:
+        policy = runs.PolicyRef(namespace, name, spec, body)
+        listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
+        if spec.deletion_policy is DeletionPolicy.DELETE:
+            store = await rt.stores(namespace, spec)
+            for backup in listed:
+                await effects.delete_backup(rt, policy, backup, store, "policy deleted")
+                deleted += 1
+        else:
+            where = f"s3://{spec.storage.bucket}/{spec.storage.prefix.strip('/')}"
+            await runs.post(rt, body, events.backups_retained(len(listed), where))
+    rt.metrics.forget_policy(namespace, name)
+    rt.forget(namespace, name)
+    return deleted

@@ -18,22 +18,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Final
 
-from strongroom.agent.config import (
-    AgentJob,
-    DatabaseConnection,
-    Identity,
-    Role,
-    ScratchTarget,
-    VerifyLevel,
-    VerifySpec,
-)
 from strongroom.api.common import Engine, VerificationLevel
 from strongroom.controller.backups import PolicyRef, _result, involved_object, post
 from strongroom.controller.effects import stored_keys
-from strongroom.controller.jobfile import storage_section
+from strongroom.controller.jobfile import ScratchLogin, verify_job_file
 from strongroom.controller.keys import KeySource
 from strongroom.controller.observe import backup_status, parse_time
 from strongroom.controller.runtime import PolicyMemory, Runtime, secret_value
@@ -42,7 +32,7 @@ from strongroom.crypto.manifest import from_json, open_manifest
 from strongroom.crypto.wrapping import KeyWrapper
 from strongroom.errors import ConfigError, CryptoError, StorageError
 from strongroom.kube.base import BACKUPS, JOBS, SECRETS, AlreadyExists, EventSpec
-from strongroom.manifests import events, jobs
+from strongroom.manifests import events
 from strongroom.manifests.jobs import build_job
 from strongroom.manifests.labels import ROLE, JobRole, is_ours, key_secret_name
 from strongroom.manifests.secrets import build_key_secret
@@ -91,10 +81,10 @@ def in_flight(all_jobs: Mapping[str, Mapping[str, Any]]) -> str | None:
 
 async def _scratch(
     rt: Runtime, policy: PolicyRef, level: VerificationLevel, memory: PolicyMemory
-) -> tuple[VerifySpec, VerificationLevel]:
+) -> tuple[ScratchLogin | None, VerificationLevel]:
     ref = policy.spec.verification.scratch.server_secret_ref
     if level is VerificationLevel.INTEGRITY:
-        return VerifySpec(level=VerifyLevel.INTEGRITY), level
+        return None, level
     if ref is None:
         if "lowered" not in memory.notes_posted:
             memory.notes_posted.add("lowered")
@@ -108,7 +98,7 @@ async def _scratch(
                     "(spec.verification.scratch.serverSecretRef); verifying integrity only",
                 ),
             )
-        return VerifySpec(level=VerifyLevel.INTEGRITY), VerificationLevel.INTEGRITY
+        return None, VerificationLevel.INTEGRITY
     secret = await rt.kube.get(SECRETS, policy.namespace, ref.name)
     values = {k: secret_value(secret, k) for k in ("host", "port", "username")}
     if any(v is None for v in values.values()):
@@ -117,20 +107,15 @@ async def _scratch(
             "username and password",
             reason="SecretKeyMissing",
         )
-    conn = DatabaseConnection(
+    admin = secret_value(secret, "database") or _ADMIN_DB[policy.spec.database.engine].encode()
+    login = ScratchLogin(
         host=(values["host"] or b"").decode().strip(),
         port=int((values["port"] or b"0").decode().strip()),
-        database=(
-            secret_value(secret, "database") or _ADMIN_DB[policy.spec.database.engine].encode()
-        )
-        .decode()
-        .strip(),
         user=(values["username"] or b"").decode().strip(),
-        password_file=Path(jobs.SCRATCH_DIR) / "password",
-        tls="disable",
+        admin_database=admin.decode().strip(),
+        database=f"strongroom_verify_{policy.name}".replace("-", "_")[:63],
     )
-    scratch = ScratchTarget(connection=conn, database=f"strongroom_verify_{policy.name}"[:63])
-    return VerifySpec(level=VerifyLevel(level.value), scratch=scratch), level
+    return login, level
 
 
 def _wrappers(rt: Runtime, policy: PolicyRef, keys: KeySource) -> list[KeyWrapper]:
@@ -173,7 +158,7 @@ async def start(
     secret_name = key_secret_name(body["metadata"]["name"])
     if await rt.kube.get(SECRETS, policy.namespace, secret_name) is not None:
         return
-    verify_spec, used = await _scratch(rt, policy, level, memory)
+    scratch, used = await _scratch(rt, policy, level, memory)
     _, manifest_key = stored_keys(policy, backup)
     try:
         raw = await asyncio.to_thread(store.get_bytes, manifest_key)
@@ -189,15 +174,10 @@ async def start(
             message=str(exc), done_at=rt.clock(), rto=None, seconds=0.0,
         )  # fmt: skip
         return
-    job_file = AgentJob(
-        role=Role.VERIFY,
-        engine=policy.spec.database.engine.value,
-        storage=storage_section(policy.spec),
-        identity=Identity(namespace=policy.namespace, policy=policy.name, backup=name),
-        dek_file=Path(jobs.DEK_FILE),
-        verify=verify_spec,
-        result_file=Path(jobs.TERMINATION_LOG),
-    ).to_json()
+    job_file = verify_job_file(
+        spec=policy.spec, namespace=policy.namespace, policy=policy.name, backup=name,
+        level=used, scratch=scratch,
+    )  # fmt: skip
     await rt.kube.create(
         SECRETS, policy.namespace, build_key_secret(job=body, job_file=job_file, dek=dek)
     )
