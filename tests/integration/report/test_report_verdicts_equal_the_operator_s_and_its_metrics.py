@@ -160,3 +160,10 @@ def test_report_equals_evaluate_and_the_metrics_lists_the_unprotected_and_the_tr
     assert [r["action"] for r in report["auditTrail"]] == ["backup", "verification"]
     assert report["compliant"] is False
     assert code == 1
+
+    # and across all namespaces, --policy narrows the policies but not what protects a Service
+    _, everywhere = run_report(cluster, "-A", "--policy", "orders")
+    assert (namespace, "orders") in {(p["namespace"], p["name"]) for p in everywhere["policies"]}
+    assert {p["name"] for p in everywhere["policies"]} == {"orders"}
+    mine = [u["name"] for u in everywhere["unprotectedDatabases"] if u["namespace"] == namespace]
+    assert mine == ["legacy-db"]
