@@ -14,7 +14,7 @@ from strongroom.audit.record import (
     AuditResult,
     emit,
 )
-from strongroom.audit.sink import AuditSink, S3AuditSink, audit_key, read_trail
+from strongroom.audit.sink import AuditSink, S3AuditSink, audit_key, read_trail, record_audit
 
 __all__ = [
     "OPERATOR_ACTOR",
@@ -26,4 +26,5 @@ __all__ = [
     "audit_key",
     "emit",
     "read_trail",
+    "record_audit",
 ]

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from strongroom.audit.record import AuditRecord
+from strongroom.audit.record import AuditRecord, emit
 from strongroom.errors import ConfigError, StorageError
 from strongroom.storage.base import ObjectStore
 
+_log = logging.getLogger(__name__)
 _HASH_DIGITS = 12
 _SEGMENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
 
@@ -32,7 +34,7 @@ _SEGMENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
 class AuditSink(Protocol):
     """Somewhere audit records are kept durably."""
 
-    def write(self, record: AuditRecord) -> str:
+    def write(self, record: AuditRecord, *, exist_ok: bool = False) -> str:
         """Store ``record``; return where. An existing object is never replaced."""
         ...
 
@@ -70,10 +72,22 @@ class S3AuditSink:
         self.store = store
         self.prefix = prefix
 
-    def write(self, record: AuditRecord) -> str:
-        """Create the record's object; raises ``StorageError`` (``ObjectExists``) if present."""
+    def write(self, record: AuditRecord, *, exist_ok: bool = False) -> str:
+        """Create the record's object and return its key.
+
+        Raises ``StorageError`` (reason ``ObjectExists``) when the key is taken. With
+        ``exist_ok`` a key already holding exactly this record counts as written (a retry after
+        a lost answer or a crash); different content under the key is still refused.
+        """
         key = audit_key(self.prefix, record)
-        self.store.put_bytes(key, (record.to_line() + "\n").encode(), if_none_match=True)
+        data = (record.to_line() + "\n").encode()
+        try:
+            self.store.put_bytes(key, data, if_none_match=True)
+        except StorageError as exc:
+            if not (
+                exist_ok and exc.reason == "ObjectExists" and self.store.get_bytes(key) == data
+            ):
+                raise
         return key
 
     def write_all(self, records: Iterable[AuditRecord]) -> list[str]:
@@ -143,3 +157,27 @@ def read_trail(
         found.append((record.time, info.key, record))
     found.sort(key=lambda item: (item[0], item[1]))
     return [record for _, _, record in found]
+
+
+def record_audit(record: AuditRecord, sink: AuditSink | None = None) -> str | None:
+    """Emit ``record`` as a log line, then store it durably in ``sink`` (when given).
+
+    The log line comes first and always. A sink failure is logged as a warning (with the
+    record's scope, never its content beyond the log line already written) and ``None`` is
+    returned, so an object-store outage never blocks a backup or a key operation; the next
+    write of the same record with ``exist_ok`` fills the gap. Returns the stored key.
+    """
+    emit(record)
+    if sink is None:
+        return None
+    try:
+        return sink.write(record, exist_ok=True)
+    except StorageError as exc:
+        _log.warning(
+            "audit record %s of %s/%s not stored durably: %s",
+            record.action.value,
+            record.namespace,
+            record.policy,
+            exc,
+        )
+        return None
