@@ -192,8 +192,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from strongroom.compliance.render import RENDERERS, print_table  # noqa: PLC0415
+    from strongroom.compliance.render import RENDERERS  # noqa: PLC0415
     from strongroom.compliance.report import build_report  # noqa: PLC0415
+    from strongroom.compliance.table import print_table  # noqa: PLC0415
     from strongroom.kube.client import RealKube  # noqa: PLC0415
     from strongroom.planner.coverage import unprotected_databases  # noqa: PLC0415
 

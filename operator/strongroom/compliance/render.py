@@ -1,9 +1,10 @@
-"""Rendering a :class:`~strongroom.compliance.report.ComplianceReport`: JSON, CSV, Markdown, table.
+"""Rendering a :class:`~strongroom.compliance.report.ComplianceReport` as JSON, CSV or Markdown.
 
 Why separate from the model: every format shows the same facts, and tests parse each format
 back (``json``, ``csv``, a Markdown table's shape) to check that nothing is lost or invented.
 JSON is the complete, machine-readable form (camelCase keys, RFC 3339 times); CSV has one row
-per policy with the columns of :data:`CSV_COLUMNS`; Markdown and the rich table are for people.
+per policy with the columns of :data:`CSV_COLUMNS`; Markdown (and the rich table of
+:mod:`strongroom.compliance.table`) are for people.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ CSV_COLUMNS: Final = (
 )
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
+    """Return ``moment`` as RFC 3339 UTC with a ``Z`` (``None`` stays ``None``)."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
@@ -79,7 +81,7 @@ def policy_json(policy: PolicyReport) -> dict[str, Any]:
             "objective": policy.rpo,
             "met": _check_status(policy, "rpo"),
             "newestBackup": policy.newest_backup,
-            "recoveryPoint": _iso(policy.newest_recovery_point),
+            "recoveryPoint": iso(policy.newest_recovery_point),
         },
         "retention": {
             "rules": policy.retention_rules,
@@ -90,7 +92,7 @@ def policy_json(policy: PolicyReport) -> dict[str, Any]:
         "encryption": {
             "keyId": policy.key_id,
             "keyVersion": policy.key_version,
-            "keyCreated": _iso(policy.key_created),
+            "keyCreated": iso(policy.key_created),
             "keyAgeSeconds": policy.key_age_seconds,
             "rotationPeriod": policy.rotation_period,
             "kms": policy.kms,
@@ -98,7 +100,7 @@ def policy_json(policy: PolicyReport) -> dict[str, Any]:
         },
         "verification": {
             "lastVerified": policy.last_verified,
-            "time": _iso(policy.last_verified_at),
+            "time": iso(policy.last_verified_at),
             "level": policy.last_verified_level,
             "measuredRTOSeconds": policy.measured_rto_seconds,
             "rtoObjective": policy.rto,
@@ -112,7 +114,7 @@ def policy_json(policy: PolicyReport) -> dict[str, Any]:
 def to_json(report: ComplianceReport) -> str:
     """Return the complete report as pretty JSON."""
     body = {
-        "generatedAt": _iso(report.generated_at),
+        "generatedAt": iso(report.generated_at),
         "compliant": report.compliant,
         "policies": [policy_json(p) for p in report.policies],
         "unprotectedDatabases": [
@@ -138,7 +140,7 @@ def csv_row(policy: PolicyReport) -> dict[str, str]:
         if value is None:
             return ""
         if isinstance(value, datetime):
-            return _iso(value) or ""
+            return iso(value) or ""
         return str(value)
 
     return {
@@ -238,7 +240,7 @@ def to_markdown(report: ComplianceReport) -> str:
     lines = [
         "# Strongroom compliance report",
         "",
-        f"Generated {_iso(report.generated_at)}. Overall: "
+        f"Generated {iso(report.generated_at)}. Overall: "
         + ("**compliant**" if report.compliant else "**not compliant**"),
         "",
         "## Policies",
@@ -263,7 +265,7 @@ def to_markdown(report: ComplianceReport) -> str:
             ("Time", "Actor", "Action", "Policy", "Backup", "Key", "Result", "Reason"),
             [
                 [
-                    _iso(r.time) or "",
+                    iso(r.time) or "",
                     r.actor,
                     r.action.value,
                     f"{r.namespace}/{r.policy}",
@@ -276,45 +278,6 @@ def to_markdown(report: ComplianceReport) -> str:
             ],
         )
     return "\n".join(lines) + "\n"
-
-
-def print_table(report: ComplianceReport, console: Any = None) -> None:
-    """Print the report as rich tables to ``console`` (a ``rich.console.Console``)."""
-    from rich.console import Console  # noqa: PLC0415 - rich only where a person looks
-    from rich.table import Table  # noqa: PLC0415
-
-    out = console or Console()
-    table = Table(title=f"Strongroom compliance report — {_iso(report.generated_at)}")
-    for column in SUMMARY_HEADER:
-        table.add_column(column, overflow="fold")
-    for row in summary_rows(report):
-        style = {"True": "green", "False": "red"}.get(row[1], "yellow")
-        table.add_row(*row, style=style)
-    out.print(table)
-    for note in report.notes:
-        out.print(f"[yellow]not checked:[/yellow] {note}")
-    if report.unprotected:
-        found = Table(title="Unprotected databases")
-        for column in ("Kind", "Namespace", "Name", "Engine", "Reason"):
-            found.add_column(column, overflow="fold")
-        for u in report.unprotected:
-            found.add_row(u.kind, u.namespace, u.name, u.engine, u.reason, style="red")
-        out.print(found)
-    if report.audit:
-        trail = Table(title="Audit trail")
-        for column in ("Time", "Actor", "Action", "Policy", "Backup", "Result", "Reason"):
-            trail.add_column(column, overflow="fold")
-        for r in report.audit:
-            trail.add_row(
-                _iso(r.time) or "",
-                r.actor,
-                r.action.value,
-                f"{r.namespace}/{r.policy}",
-                r.backup or "",
-                r.result.value,
-                r.reason,
-            )
-        out.print(trail)
 
 
 RENDERERS: Final[dict[str, Callable[[ComplianceReport], str]]] = {

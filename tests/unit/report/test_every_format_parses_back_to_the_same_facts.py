@@ -15,11 +15,11 @@ from strongroom.compliance import ComplianceReport, build_report
 from strongroom.compliance.render import (
     CSV_COLUMNS,
     SUMMARY_HEADER,
-    print_table,
     to_csv,
     to_json,
     to_markdown,
 )
+from strongroom.compliance.table import print_table
 from strongroom.planner.coverage import Unprotected
 
 

@@ -1,0 +1,51 @@
+"""The report as rich tables on a terminal, coloured by verdict (``--format table``).
+
+Kept apart from :mod:`strongroom.compliance.render` so the machine formats never import rich;
+the rows are the same :func:`~strongroom.compliance.render.summary_rows` Markdown uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strongroom.compliance.render import SUMMARY_HEADER, iso, summary_rows
+from strongroom.compliance.report import ComplianceReport
+
+
+def print_table(report: ComplianceReport, console: Any = None) -> None:
+    """Print the report as rich tables to ``console`` (a ``rich.console.Console``)."""
+    from rich.console import Console  # noqa: PLC0415 - rich only where a person looks
+    from rich.table import Table  # noqa: PLC0415
+
+    out = console or Console()
+    table = Table(title=f"Strongroom compliance report — {iso(report.generated_at)}")
+    for column in SUMMARY_HEADER:
+        table.add_column(column, overflow="fold")
+    for row in summary_rows(report):
+        style = {"True": "green", "False": "red"}.get(row[1], "yellow")
+        table.add_row(*row, style=style)
+    out.print(table)
+    for note in report.notes:
+        out.print(f"[yellow]not checked:[/yellow] {note}")
+    if report.unprotected:
+        found = Table(title="Unprotected databases")
+        for column in ("Kind", "Namespace", "Name", "Engine", "Reason"):
+            found.add_column(column, overflow="fold")
+        for u in report.unprotected:
+            found.add_row(u.kind, u.namespace, u.name, u.engine, u.reason, style="red")
+        out.print(found)
+    if report.audit:
+        trail = Table(title="Audit trail")
+        for column in ("Time", "Actor", "Action", "Policy", "Backup", "Result", "Reason"):
+            trail.add_column(column, overflow="fold")
+        for r in report.audit:
+            trail.add_row(
+                iso(r.time) or "",
+                r.actor,
+                r.action.value,
+                f"{r.namespace}/{r.policy}",
+                r.backup or "",
+                r.result.value,
+                r.reason,
+            )
+        out.print(trail)
