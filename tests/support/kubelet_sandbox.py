@@ -100,6 +100,22 @@ def _missing_dirs(mount: Mount) -> list[str]:
     return [d for d in chain if not os.path.lexists(d) and d != "/"]
 
 
+def _restore_hidden(mounts: list[Mount], reveal: tuple[str, ...]) -> list[str]:
+    """Bind revealed image paths back when a volume is mounted over one of their ancestors.
+
+    A real image carries its own files; here the "image" is a host directory (the checkout's
+    virtualenv), so a volume at e.g. ``/tmp`` would hide a checkout living below ``/tmp``.
+    """
+    ops: list[str] = []
+    for path in reveal:
+        hidden = any(
+            path == m.target or path.startswith(m.target.rstrip("/") + "/") for m in mounts
+        )
+        if hidden:
+            ops += ["--ro-bind", path, path]
+    return ops
+
+
 def bwrap_argv(
     argv: list[str],
     *,
@@ -127,6 +143,7 @@ def bwrap_argv(
                 ops += ["--perms", "0755", "--dir", directory]
                 created.add(directory)
         ops += ["--ro-bind" if mount.read_only else "--bind", mount.source, mount.target]
+    ops += _restore_hidden(resolved, tuple(os.path.realpath(p) for p in reveal))
     ops += ["--chdir", workdir, "--"]
     if identity.uid is not None or identity.gid is not None:
         ops += ["/usr/bin/setpriv", f"--reuid={identity.uid or 0}", f"--regid={identity.gid or 0}"]

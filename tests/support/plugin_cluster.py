@@ -32,7 +32,8 @@ def default_images() -> dict[str, ImageEntry]:
             path_prefix=(str(venv_bin),),
             entrypoint=("strongroom",),
             user=STRONGROOM_UID,
-            reveal=(str(interpreter),),
+            # The checkout itself is part of this "image": its virtualenv and editable install.
+            reveal=(str(interpreter), str(REPO_ROOT)),
         ),
         "busybox": ImageEntry(cmd=("sh",)),
     }
