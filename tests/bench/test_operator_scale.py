@@ -18,6 +18,7 @@ import json
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,6 +52,8 @@ CHART_SETTINGS = {
 MIB = 1024 * 1024
 PEAK_TARGET_MIB = 300
 P99_TARGET_S = 10.0
+READY_TIMEOUT_S = 1200
+BACKUPS_TIMEOUT_S = 600
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Figures:
     started: datetime
     apply_s: float
     ready_s: float
+    ready_reached: int
     ramp_cpu_s: float
     on_time: list[Arrival]
     ramp: list[Arrival]
@@ -74,13 +78,15 @@ class Figures:
     load_after: tuple[float, float, float]
 
 
-def _wait(predicate_desc: str, check: object, timeout: float, every: float = 1.0) -> None:
+def _wait(check: Callable[[], bool], timeout: float, every: float = 1.0) -> bool:
+    """Poll ``check`` until true (True) or ``timeout`` seconds pass (False: reported, then
+    asserted after the section is written, so a saturated operator still leaves figures)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if callable(check) and check():
-            return
+        if check():
+            return True
         time.sleep(every)
-    raise AssertionError(f"{predicate_desc} did not happen within {timeout:.0f}s")
+    return False
 
 
 def _sleep_until(when: datetime) -> None:
@@ -139,11 +145,12 @@ def test_a_fleet_of_policies_is_scheduled_on_time_in_bounded_memory(
                 ),
             )
         apply_s = time.monotonic() - t0
-        _wait(f"{count} policies Ready", lambda: ready_count(api) >= count, 1800, every=2)
+        all_ready = _wait(lambda: ready_count(api) >= count, READY_TIMEOUT_S, every=2)
         ready_s = time.monotonic() - t0
+        ready_reached = ready_count(api)
         ready_at = datetime.now(UTC)
         ramp_cpu = sample(pid).cpu_seconds - before.cpu_seconds
-        _wait(f"a Backup for each of {count} policies", lambda: len(watch.arrivals) >= count, 600)
+        _wait(lambda: len(watch.arrivals) >= count, BACKUPS_TIMEOUT_S)
         # Idle: a window between two slots once every policy has its in-flight Backup.
         boundary = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
         _sleep_until(boundary + timedelta(seconds=10))
@@ -158,6 +165,7 @@ def test_a_fleet_of_policies_is_scheduled_on_time_in_bounded_memory(
             started=started,
             apply_s=apply_s,
             ready_s=ready_s,
+            ready_reached=ready_reached,
             ramp_cpu_s=ramp_cpu,
             on_time=[a for a in arrivals if a.scheduled >= ready_at],
             ramp=[a for a in arrivals if a.scheduled < ready_at],
@@ -175,6 +183,7 @@ def test_a_fleet_of_policies_is_scheduled_on_time_in_bounded_memory(
         operator.stop()
         cluster.stop()
     write_section(output, render(figures, Machine.describe()))
+    assert all_ready, f"only {ready_reached} of {count} policies Ready after {ready_s:.0f} s"
     per_policy = Counter((a.namespace, a.policy) for a in arrivals)
     assert len(per_policy) == count, f"{count - len(per_policy)} policies got no Backup"
     assert max(per_policy.values()) == 1, "a policy got two Backups while one was in flight"
@@ -263,7 +272,12 @@ def render(f: Figures, machine: Machine) -> str:
             f"in-flight Backup) | {idle_pct:.1f} % of one core | — | — |"
         ),
         f"| all {f.policies} policies created (kubectl apply) | {f.apply_s:.1f} s | — | — |",
-        f"| all {f.policies} policies Ready, from the first apply | {f.ready_s:.1f} s | — | — |",
+        (
+            f"| all {f.policies} policies Ready, from the first apply | {f.ready_s:.1f} s | — | — |"
+            if f.ready_reached >= f.policies
+            else f"| policies Ready, from the first apply | only {f.ready_reached} after "
+            f"{f.ready_s:.0f} s | — | — |"
+        ),
         f"| operator CPU from the first apply until all Ready | {f.ramp_cpu_s:.1f} s | — | — |",
         "",
         "Operator log lines by level: "
