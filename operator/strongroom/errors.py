@@ -101,6 +101,8 @@ class VerificationError(StrongroomError):
 
 
 _SERVER_ERROR = 500
+#: Reasons for refusals a person must act on (RBAC, a missing object), shown in conditions.
+_REFUSALS = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 422: "Invalid"}
 
 
 class KubeError(StrongroomError):
@@ -111,6 +113,6 @@ class KubeError(StrongroomError):
     def __init__(
         self, message: str, *, status: int | None = None, reason: str | None = None
     ) -> None:
-        super().__init__(message, reason=reason)
+        super().__init__(message, reason=reason or _REFUSALS.get(status or 0))
         self.status = status
         self.retryable = status is None or status >= _SERVER_ERROR or status in {409, 429}

@@ -187,13 +187,23 @@ async def _reconcile(
     )
     started: list[str] = []
     if plan.status.ready:
-        await ensure_job_service_account(rt, namespace)
-        await effects.apply_plan(rt, policy, plan, backups=listed, store=store, memory=memory)
-        await _start_verifications(
-            rt, policy=policy, plan=plan, listed=listed, store=store, keys=keys, memory=memory
-        )
-        listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
-        started = await _start_runs(rt, policy, listed, keys, user)
+        try:
+            await ensure_job_service_account(rt, namespace)
+            await effects.apply_plan(rt, policy, plan, backups=listed, store=store, memory=memory)
+            await _start_verifications(
+                rt, policy=policy, plan=plan, listed=listed, store=store, keys=keys, memory=memory
+            )
+            listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
+            started = await _start_runs(rt, policy, listed, keys, user)
+        except StrongroomError as exc:
+            # An outage is retried quietly; a refusal (e.g. RBAC forbids creating the Job)
+            # would repeat on every tick, so it is reported where a person looks: Ready=False.
+            if not exc.retryable:
+                await _not_ready(
+                    rt, body=body, memory=memory, plan=plan, error=exc, listed=listed,
+                    spec=spec, keys=keys,
+                )  # fmt: skip
+            raise
         if started:
             listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
             plan = make_plan(
