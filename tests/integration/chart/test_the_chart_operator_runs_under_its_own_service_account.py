@@ -146,3 +146,65 @@ def test_without_jobs_create_a_backup_cannot_start_and_the_operator_says_why(
     wait_until(refusal_reported, timeout=90, what="the Backup Failed or the policy Ready=False")
     assert list_objects(cluster, "jobs", namespace=shop) == []
     assert 'cannot create resource \\"jobs\\"' in operator_log(cluster, release)
+
+
+def test_the_chart_operator_takes_a_real_backup_under_its_own_rbac(
+    cluster, operator_pod, namespace_factory, s3_server, bucket, pg_store
+):
+    # Given the chart installed cluster-wide, and a store namespace with a real database's login
+    shop = namespace_factory("shop")
+    conn = pg_store.connection
+    given_secret(
+        cluster,
+        "db-login",
+        {"username": conn.user, "password": conn.password_file.read_text().strip()},
+        namespace=shop,
+    )
+    given_secret(
+        cluster,
+        "s3-login",
+        {"accessKeyId": ACCESS_KEY, "secretAccessKey": SECRET_KEY},
+        namespace=shop,
+    )
+    manifest = policy("orders", bucket=bucket, endpoint=s3_server.endpoint_url)
+    manifest["spec"]["database"] |= {
+        "host": conn.host,
+        "port": conn.port,
+        "database": conn.database,
+    }
+    apply(cluster, manifest, namespace=shop)
+    wait_for(
+        cluster, "backuppolicy", "orders",
+        lambda o: (condition(o, "Ready") or {}).get("status") == "True",
+        namespace=shop, timeout=60, what="the policy Ready under the chart's RBAC",
+    )  # fmt: skip
+
+    # When a person asks for a backup now
+    created = subprocess.run(
+        [str(REPO_ROOT / ".venv" / "bin" / "strongroom"), "backup-now", "orders", "-n", shop,
+         "--kubeconfig", str(cluster.kubeconfig)],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stdout + created.stderr
+
+    # Then the chart's operator runs it to success and the encrypted objects are in the bucket
+    def finished():
+        done = [
+            b for b in list_objects(cluster, "backups", namespace=shop)
+            if b.get("status", {}).get("phase") in {"Succeeded", "Failed"}
+        ]  # fmt: skip
+        return done[0] if done else None
+
+    wait_until(lambda: finished() is not None, timeout=180, what="the Backup to finish")
+    backup = finished()
+    assert backup["status"]["phase"] == "Succeeded", backup["status"]
+    keys = [
+        item["Key"]
+        for item in s3_server.client().list_objects_v2(Bucket=bucket).get("Contents", [])
+    ]
+    assert any(k.endswith("/data.sr") for k in keys), keys
+    assert any(k.endswith("/manifest.json") for k in keys), keys
+    forbidden = [
+        line for line in operator_log(cluster, operator_pod[0]).splitlines() if "forbidden" in line
+    ]
+    assert all(CRD_SCAN in line for line in forbidden), forbidden
