@@ -11,6 +11,7 @@ Backups arrive so the delay is known to the millisecond, not only to the second 
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,13 +27,8 @@ from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY
 GROUP_PATH = "/apis/strongroom.dev/v1alpha1"
 POLICIES_PER_NAMESPACE = 100
 _TOO_MANY = 429
-_CLK_TCK = 100  # os.sysconf("SC_CLK_TCK") on Linux; read once below where available.
-try:
-    import os
-
-    _CLK_TCK = os.sysconf("SC_CLK_TCK")
-except (ValueError, OSError, AttributeError):  # pragma: no cover - non-Linux
-    pass
+#: Clock ticks per second of /proc/<pid>/stat times.
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def parse_time(text: str) -> datetime:
@@ -244,3 +240,42 @@ def write_section(path: Path, section: str) -> None:
         new = (text.rstrip() + "\n\n" if text.strip() else "") + block
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(new, encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class StoreCost:
+    """What building one S3 object store (a boto3 session and client) costs, on average."""
+
+    cpu_seconds: float
+    rss_growth: int
+
+
+def store_construction_cost(*, endpoint: str, bucket: str, count: int = 10) -> StoreCost:
+    """Build ``count`` stores the way the operator's store factory does; keep them alive.
+
+    A diagnostic of the scale figures: the operator builds one per policy look.
+    """
+    from strongroom.controller.runtime import _InlineStorageConfig  # noqa: PLC0415
+    from strongroom.storage.config import Credentials  # noqa: PLC0415
+    from strongroom.storage.s3 import S3ObjectStore  # noqa: PLC0415
+
+    settings = _InlineStorageConfig(
+        bucket=bucket,
+        region=REGION,
+        endpoint_url=endpoint,
+        force_path_style=True,
+        max_attempts=3,
+        part_attempts=1,
+        connect_timeout=5.0,
+        read_timeout=20.0,
+        inline=Credentials(ACCESS_KEY, SECRET_KEY),
+    )
+    S3ObjectStore(settings)  # imports and the first model load are not the steady cost
+    before = sample(os.getpid())
+    kept = [S3ObjectStore(settings) for _ in range(count)]
+    after = sample(os.getpid())
+    assert len(kept) == count
+    return StoreCost(
+        cpu_seconds=(after.cpu_seconds - before.cpu_seconds) / count,
+        rss_growth=(after.rss - before.rss) // count,
+    )

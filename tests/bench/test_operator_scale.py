@@ -28,12 +28,14 @@ from tests.bench.scale_support import (
     Arrival,
     BackupWatch,
     ProcSample,
+    StoreCost,
     apply_fleet,
     fleet_documents,
     namespaces_for,
     percentile,
     ready_count,
     sample,
+    store_construction_cost,
     write_section,
 )
 from tests.bench.settings import DEFAULT_OUTPUT
@@ -54,6 +56,8 @@ PEAK_TARGET_MIB = 300
 P99_TARGET_S = 10.0
 READY_TIMEOUT_S = 1200
 BACKUPS_TIMEOUT_S = 600
+#: Stop measuring when the operator passes this RSS (the machine is shared).
+RSS_GUARD_MIB = int(os.environ.get("STRONGROOM_BENCH_RSS_GUARD_MIB", "8192"))
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Figures:
     apply_s: float
     ready_s: float
     ready_reached: int
+    guard_tripped_after: float | None
     ramp_cpu_s: float
     on_time: list[Arrival]
     ramp: list[Arrival]
@@ -78,11 +83,30 @@ class Figures:
     load_after: tuple[float, float, float]
 
 
-def _wait(check: Callable[[], bool], timeout: float, every: float = 1.0) -> bool:
-    """Poll ``check`` until true (True) or ``timeout`` seconds pass (False: reported, then
-    asserted after the section is written, so a saturated operator still leaves figures)."""
+class RssGuard:
+    """Trips when the operator's RSS passes ``limit`` bytes: a runaway operator must not take
+    the shared machine's memory; the figures up to that moment are still reported."""
+
+    def __init__(self, pid: int, limit: int) -> None:
+        self.pid = pid
+        self.limit = limit
+        self.tripped_after: float | None = None
+        self._t0 = time.monotonic()
+
+    def __call__(self) -> bool:
+        if self.tripped_after is None and sample(self.pid).rss > self.limit:
+            self.tripped_after = time.monotonic() - self._t0
+        return self.tripped_after is not None
+
+
+def _wait(check: Callable[[], bool], timeout: float, *, stop: RssGuard, every: float = 1.0) -> bool:
+    """Poll ``check`` until true (True), or ``timeout`` passes or ``stop`` trips (False).
+
+    A wait that fails is reported in the section, then asserted, so a saturated operator still
+    leaves its figures.
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop():
         if check():
             return True
         time.sleep(every)
@@ -137,6 +161,7 @@ def test_a_fleet_of_policies_is_scheduled_on_time_in_bounded_memory(
         _sleep_until(minute + timedelta(minutes=1, seconds=2))
         started = datetime.now(UTC)
         t0 = time.monotonic()
+        guard = RssGuard(pid, RSS_GUARD_MIB * MIB)
         for ns in namespaces:
             apply_fleet(
                 cluster,
@@ -145,18 +170,20 @@ def test_a_fleet_of_policies_is_scheduled_on_time_in_bounded_memory(
                 ),
             )
         apply_s = time.monotonic() - t0
-        all_ready = _wait(lambda: ready_count(api) >= count, READY_TIMEOUT_S, every=2)
+        all_ready = _wait(lambda: ready_count(api) >= count, READY_TIMEOUT_S, stop=guard, every=2)
         ready_s = time.monotonic() - t0
         ready_reached = ready_count(api)
         ready_at = datetime.now(UTC)
         ramp_cpu = sample(pid).cpu_seconds - before.cpu_seconds
-        _wait(lambda: len(watch.arrivals) >= count, BACKUPS_TIMEOUT_S)
-        # Idle: a window between two slots once every policy has its in-flight Backup.
-        boundary = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
-        _sleep_until(boundary + timedelta(seconds=10))
-        idle_start = sample(pid)
-        _sleep_until(boundary + timedelta(seconds=58))
-        idle_end = sample(pid)
+        _wait(lambda: len(watch.arrivals) >= count, BACKUPS_TIMEOUT_S, stop=guard)
+        idle_start = idle_end = sample(pid)
+        if not guard():
+            # Idle: a window between two slots once every policy has its in-flight Backup.
+            boundary = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+            _sleep_until(boundary + timedelta(seconds=10))
+            idle_start = sample(pid)
+            _sleep_until(boundary + timedelta(seconds=58))
+            idle_end = sample(pid)
         arrivals = list(watch.arrivals.values())
         levels, top = _log_summary(operator.logs())
         figures = Figures(
@@ -166,6 +193,7 @@ def test_a_fleet_of_policies_is_scheduled_on_time_in_bounded_memory(
             apply_s=apply_s,
             ready_s=ready_s,
             ready_reached=ready_reached,
+            guard_tripped_after=guard.tripped_after,
             ramp_cpu_s=ramp_cpu,
             on_time=[a for a in arrivals if a.scheduled >= ready_at],
             ramp=[a for a in arrivals if a.scheduled < ready_at],
@@ -182,7 +210,8 @@ def test_a_fleet_of_policies_is_scheduled_on_time_in_bounded_memory(
             watch.stop()
         operator.stop()
         cluster.stop()
-    write_section(output, render(figures, Machine.describe()))
+    cost = store_construction_cost(endpoint=s3_server.endpoint_url, bucket=bucket)
+    write_section(output, render(figures, Machine.describe(), cost))
     assert all_ready, f"only {ready_reached} of {count} policies Ready after {ready_s:.0f} s"
     per_policy = Counter((a.namespace, a.policy) for a in arrivals)
     assert len(per_policy) == count, f"{count - len(per_policy)} policies got no Backup"
@@ -208,11 +237,15 @@ def _delay_rows(label: str, arrivals: list[Arrival]) -> list[str]:
     ]
 
 
-def render(f: Figures, machine: Machine) -> str:
+def render(f: Figures, machine: Machine, cost: StoreCost) -> str:
     """The scale section of docs/benchmarks.md."""
     peak_mib = f.peak.hwm / MIB
     window = f.idle_end.at - f.idle_start.at
-    idle_pct = 100 * (f.idle_end.cpu_seconds - f.idle_start.cpu_seconds) / window
+    idle_cpu = (
+        f"{100 * (f.idle_end.cpu_seconds - f.idle_start.cpu_seconds) / window:.1f} % of one core"
+        if window > 0
+        else "not measured (stopped early)"
+    )
     ramp_p99 = (
         percentile([(a.seen - a.scheduled).total_seconds() for a in f.ramp], 0.99)
         if f.ramp
@@ -269,7 +302,7 @@ def render(f: Figures, machine: Machine) -> str:
         f"| operator RSS after settling | {f.idle_end.rss / MIB:.1f} MiB | — | — |",
         (
             f"| operator CPU between slots ({window:.0f} s window, every policy with its "
-            f"in-flight Backup) | {idle_pct:.1f} % of one core | — | — |"
+            f"in-flight Backup) | {idle_cpu} | — | — |"
         ),
         f"| all {f.policies} policies created (kubectl apply) | {f.apply_s:.1f} s | — | — |",
         (
@@ -279,6 +312,11 @@ def render(f: Figures, machine: Machine) -> str:
             f"{f.ready_s:.0f} s | — | — |"
         ),
         f"| operator CPU from the first apply until all Ready | {f.ramp_cpu_s:.1f} s | — | — |",
+        (
+            "| diagnostic: one S3 object store built as the operator's store factory does "
+            f"(boto3 session + client) | {cost.cpu_seconds * 1000:.0f} ms CPU, "
+            f"{cost.rss_growth / MIB:.1f} MiB | — | — |"
+        ),
         "",
         "Operator log lines by level: "
         + ", ".join(f"{k} {v}" for k, v in sorted(f.log_levels.items()))
@@ -289,6 +327,16 @@ def render(f: Figures, machine: Machine) -> str:
         )
         + ".",
     ]
+    if f.guard_tripped_after is not None:
+        lines += [
+            "",
+            (
+                f"**Stopped early**: the operator's RSS passed the {RSS_GUARD_MIB} MiB guard "
+                f"{f.guard_tripped_after:.0f} s after the first apply, with {f.ready_reached} of "
+                f"{f.policies} policies Ready and {len(f.on_time) + len(f.ramp)} Backups created; "
+                "the figures are as of that moment."
+            ),
+        ]
     if f.ramp:
         lines += [
             "",
