@@ -8,6 +8,7 @@ tuned to meet a target.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -292,11 +293,28 @@ def render(report: Report) -> str:
     return "\n".join(out)
 
 
+#: This report's block in the shared file; other benchmarks own other marked blocks.
+BEGIN, END = "<!-- backup:begin -->", "<!-- backup:end -->"
+_OTHER_BLOCKS = re.compile(r"<!-- (\w+):begin -->.*?<!-- \1:end -->\n?", re.DOTALL)
+
+
 def write_report(report: Report) -> Path:
-    """Render ``report`` into its output file (after each benchmark, and at the end)."""
-    report.settings.output.parent.mkdir(parents=True, exist_ok=True)
-    report.settings.output.write_text(render(report), encoding="utf-8")
-    return report.settings.output
+    """Render ``report`` into its block of the output file (after each benchmark, and at the end).
+
+    The file is shared with other benchmarks (the operator scale section): it is re-read just
+    before writing, and every other marked block in it is kept, after ours.
+    """
+    path = report.settings.output
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    others = [
+        match.group(0).rstrip("\n")
+        for match in _OTHER_BLOCKS.finditer(old)
+        if match.group(1) != "backup"
+    ]
+    ours = f"{BEGIN}\n{render(report).rstrip()}\n{END}"
+    path.write_text("\n\n".join([ours, *others]) + "\n", encoding="utf-8")
+    return path
 
 
 def now() -> datetime:
