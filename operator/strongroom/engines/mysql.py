@@ -35,6 +35,7 @@ import pymysql.cursors
 from strongroom.api.fingerprints import TableFingerprint
 from strongroom.engines.base import Connection, Engine, TLSMode, read_password
 from strongroom.engines.tooling import (
+    RunningDump,
     TailReader,
     ToolProcess,
     child_env,
@@ -222,49 +223,18 @@ def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-class MySQLDump:
+class MySQLDump(RunningDump):
     """A running ``mariadb-dump`` plus the fingerprints of its (aligned) snapshot."""
 
-    def __init__(
-        self, proc: ToolProcess, fingerprints: Future[tuple[TableFingerprint, ...]]
-    ) -> None:
-        assert proc.proc.stdout is not None  # noqa: S101 - opened with stdout=PIPE
-        self._proc = proc
-        self._reader = TailReader(cast("BinaryIO", proc.proc.stdout))
-        self._stdout = cast("BinaryIO", self._reader)
-        self._fingerprints = fingerprints
-        self.pid = proc.proc.pid
+    driver_error = pymysql.Error
 
-    @property
-    def stdout(self) -> BinaryIO:
-        """The SQL dump as the tool writes it."""
-        return self._stdout
-
-    @property
-    def fingerprints(self) -> tuple[TableFingerprint, ...]:
-        """Fingerprints of the snapshot (waits for them)."""
-        try:
-            return self._fingerprints.result()
-        except pymysql.Error as exc:
-            raise EngineError(
-                f"fingerprinting the dumped snapshot failed: {self._proc.scrub(str(exc))}",
-                reason="DatabaseUnavailable",
-            ) from exc
-
-    def finish(self) -> None:
-        """Check exit code 0, the ``-- Dump completed`` trailer and the fingerprints."""
-        if not self._reader.eof:
-            self._proc.stop()
-            raise EngineError(f"{self._proc.tool} output was not read to the end; incomplete")
-        code = self._proc.wait()
-        if code != 0:
-            raise self._proc.failure("the dump", code)
-        if not has_trailer(self._reader.tail):
+    def check_output(self, reader: TailReader) -> None:
+        """mariadb-dump ends a whole dump with its ``-- Dump completed`` trailer."""
+        if not has_trailer(reader.tail):
             raise EngineError(
                 f"{self._proc.tool} exited 0 but its output lacks the '-- Dump completed' "
-                f"trailer after {self._reader.total} bytes; the dump is incomplete"
+                f"trailer after {reader.total} bytes; the dump is incomplete"
             )
-        _ = self.fingerprints
 
 
 def has_trailer(tail: bytes) -> bool:

@@ -29,6 +29,7 @@ from psycopg.conninfo import make_conninfo
 from strongroom.api.fingerprints import TableFingerprint
 from strongroom.engines.base import Connection, Engine, TLSMode, read_password
 from strongroom.engines.tooling import (
+    RunningDump,
     TailReader,
     ToolProcess,
     child_env,
@@ -189,49 +190,18 @@ def table_fingerprints(
     return tuple(result)
 
 
-class PostgresDump:
-    """A running ``pg_dump`` plus the fingerprints computed on its snapshot."""
+class PostgresDump(RunningDump):
+    """A running ``pg_dump`` plus the fingerprints computed on its exported snapshot."""
 
-    def __init__(
-        self, proc: ToolProcess, fingerprints: Future[tuple[TableFingerprint, ...]]
-    ) -> None:
-        assert proc.proc.stdout is not None  # noqa: S101 - opened with stdout=PIPE
-        self._proc = proc
-        self._reader = TailReader(cast("BinaryIO", proc.proc.stdout))
-        self._stdout = cast("BinaryIO", self._reader)
-        self._fingerprints = fingerprints
-        self.pid = proc.proc.pid
+    driver_error = psycopg.Error
 
-    @property
-    def stdout(self) -> BinaryIO:
-        """The custom-format archive as pg_dump writes it."""
-        return self._stdout
-
-    @property
-    def fingerprints(self) -> tuple[TableFingerprint, ...]:
-        """Fingerprints of the exported snapshot (waits for them)."""
-        try:
-            return self._fingerprints.result()
-        except psycopg.Error as exc:
+    def check_output(self, reader: TailReader) -> None:
+        """A custom-format archive starts with its magic bytes."""
+        if not reader.head.startswith(_MAGIC):
             raise EngineError(
-                f"fingerprinting the dumped snapshot failed: {self._proc.scrub(str(exc))}",
-                reason="DatabaseUnavailable",
-            ) from exc
-
-    def finish(self) -> None:
-        """Check that pg_dump exited 0 after writing a whole archive and fingerprints exist."""
-        if not self._reader.eof:
-            self._proc.stop()
-            raise EngineError("pg_dump output was not read to the end; the dump is incomplete")
-        code = self._proc.wait()
-        if code != 0:
-            raise self._proc.failure("the dump", code)
-        if not self._reader.head.startswith(_MAGIC):
-            raise EngineError(
-                f"pg_dump exited 0 but wrote {self._reader.total} bytes that are not a "
+                f"pg_dump exited 0 but wrote {reader.total} bytes that are not a "
                 "custom-format archive; the dump is incomplete"
             )
-        _ = self.fingerprints
 
 
 class PostgresEngine:

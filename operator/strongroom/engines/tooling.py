@@ -22,9 +22,11 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
+from strongroom.api.fingerprints import TableFingerprint
 from strongroom.errors import EngineError
 
 #: Environment variables that could carry a password into a child; always removed.
@@ -264,3 +266,54 @@ def feed(source: BinaryIO, sink: BinaryIO) -> None:
     finally:
         with contextlib.suppress(BrokenPipeError, OSError):
             sink.close()
+
+
+class RunningDump:
+    """A running dump tool plus the fingerprints of its snapshot: what both engines share.
+
+    Subclasses add the engine's own completeness check in :meth:`check_output`, called by
+    :meth:`finish` after the output was read to the end and the tool exited 0.
+    """
+
+    #: The database driver's error type raised by the fingerprint session.
+    driver_error: type[Exception] = Exception
+
+    def __init__(
+        self, proc: ToolProcess, fingerprints: Future[tuple[TableFingerprint, ...]]
+    ) -> None:
+        assert proc.proc.stdout is not None  # noqa: S101 - opened with stdout=PIPE
+        self._proc = proc
+        self._reader = TailReader(cast("BinaryIO", proc.proc.stdout))
+        self._stdout = cast("BinaryIO", self._reader)
+        self._fingerprints = fingerprints
+        self.pid = proc.proc.pid
+
+    @property
+    def stdout(self) -> BinaryIO:
+        """The dump as the tool writes it."""
+        return self._stdout
+
+    @property
+    def fingerprints(self) -> tuple[TableFingerprint, ...]:
+        """Fingerprints of the dumped snapshot (waits for them)."""
+        try:
+            return self._fingerprints.result()
+        except self.driver_error as exc:
+            raise EngineError(
+                f"fingerprinting the dumped snapshot failed: {self._proc.scrub(str(exc))}",
+                reason="DatabaseUnavailable",
+            ) from exc
+
+    def finish(self) -> None:
+        """Check the output was read whole, the tool exited 0, the output is complete."""
+        if not self._reader.eof:
+            self._proc.stop()
+            raise EngineError(f"{self._proc.tool} output was not read to the end; incomplete")
+        code = self._proc.wait()
+        if code != 0:
+            raise self._proc.failure("the dump", code)
+        self.check_output(self._reader)
+        _ = self.fingerprints
+
+    def check_output(self, reader: TailReader) -> None:
+        """Raise :class:`EngineError` when the tool's output is not a whole dump."""
