@@ -13,6 +13,7 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ -x /usr/bin/time ] || need+=(time)  # GNU time: a child's own peak RSS in memory tests
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then
     log "missing Debian packages: ${need[*]}; install them (apt-get install ${need[*]}) and retry"; exit 1

