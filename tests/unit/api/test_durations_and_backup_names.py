@@ -66,7 +66,7 @@ SLOTS = st.datetimes(
 )
 
 
-@settings(deadline=None, max_examples=100)
+@settings(deadline=None, max_examples=50)
 @given(name=NAMES, slot=SLOTS, trigger=st.sampled_from(list(Trigger)))
 def test_every_name_is_a_dns_label_of_at_most_63_and_deterministic(
     name: str, slot: datetime, trigger: Trigger

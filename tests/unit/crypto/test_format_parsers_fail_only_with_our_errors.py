@@ -25,7 +25,7 @@ from strongroom.crypto.wrapping import WrappedKey
 from strongroom.errors import ConfigError, CryptoError, FormatError
 
 #: Raise for a long fuzzing session outside pytest's 2-second unit budget (docs/format.md).
-EXAMPLES = int(os.environ.get("STRONGROOM_FUZZ_EXAMPLES", "80"))
+EXAMPLES = int(os.environ.get("STRONGROOM_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
