@@ -3,8 +3,8 @@
 Each run gets a job file, the per-Job data key file, the database password file (the fixture's
 own) and an S3 credentials file; the child's environment carries no AWS credentials, so the
 agent can only succeed by reading the files. The child's own peak RSS is measured by GNU
-time (see tests/support/peak_rss.py for why ``wait4`` is not enough). Every byte the agent writes (stdout, stderr, result file) is kept, so the
-secret-scan test can read all of it.
+time (see tests/support/peak_rss.py for why ``wait4`` is not enough). Every byte the agent
+writes (stdout, stderr, result file) is kept, so the secret-scan test can read all of it.
 """
 
 from __future__ import annotations
