@@ -226,21 +226,17 @@ def _diagnosis(f: Figures, cost: StoreCost) -> list[str]:
     per_second = f.policies / float(CHART_SETTINGS["STRONGROOM_TIMER_INTERVAL"])
     return [
         (
-            "Why targets are missed: every look at a policy that is not yet Ready, or that has "
-            "a Backup in flight, is a full look (the idle shortcut needs neither), and each "
-            "full look builds a new S3 object store (`check_bucket` calls the store factory "
-            "before consulting its 300-second cache; the factory makes a boto3 session and "
-            f"client). One build costs {cost.cpu_seconds * 1000:.0f} ms of CPU and "
-            f"{cost.rss_growth / MIB:.0f} MiB here, so {f.policies} policies on a "
-            f"{CHART_SETTINGS['STRONGROOM_TIMER_INTERVAL']}-second timer ask for "
-            f"{per_second:.0f} builds a second, {per_second * cost.cpu_seconds:.1f} cores: the "
-            "operator saturates, its timers fall behind (slots are created minutes late or "
-            "not at all), and memory grows with the boto3 objects built faster than they are "
-            "freed (the guard above stops the benchmark before it takes the machine). "
-            "Fix (controller): build each policy's store once and reuse it while the "
-            "storage spec and the credentials Secret's resourceVersion are unchanged (a boto3 "
-            "client is thread-safe), or share one botocore session for all clients; and let a "
-            "policy whose only change is a Backup in flight take a light look (list its Jobs) "
-            "instead of a full one."
+            "Why targets are missed: S3 clients are now built once per bucket and login "
+            f"(one build costs {cost.cpu_seconds * 1000:.0f} ms of CPU and "
+            f"{cost.rss_growth / MIB:.0f} MiB; before that cache, every look built one and "
+            "1,000 policies grew the operator past 8 GiB). What remains: a policy with a "
+            "Backup in flight takes a full look on every tick (lists its Backups and Jobs, "
+            "reads its Secrets and key ring, rewrites status), so "
+            f"{f.policies} policies on a {CHART_SETTINGS['STRONGROOM_TIMER_INTERVAL']}-second "
+            f"timer are {per_second:.0f} full looks a second for one Python process; and timers "
+            "of policies created together tick in lockstep, so a slot can wait a whole "
+            "interval before its tick. Fix (controller): a light look when only a run is in "
+            "flight (its Job alone), shared indexes of Backups and Jobs instead of per-policy "
+            "list calls, and waking at the plan's next slot rather than on a fixed interval."
         ),
     ]
