@@ -3,6 +3,11 @@
 It creates a ``Backup`` with trigger ``manual`` and a deterministic name (policy and the
 request second), which the operator starts on its next tick — after any run in progress, since
 a policy runs one backup at a time. With ``--wait`` it follows the Backup to its end.
+
+The Backup carries ``strongroom.dev/requested-by``: the user name the API server authenticated
+this client as (a SelfSubjectReview, the API behind ``kubectl auth whoami``), so the audit
+record of the run names who asked. Without the right to ask, the annotation is left out and
+the run is recorded as the operator's.
 """
 
 from __future__ import annotations
@@ -13,6 +18,10 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from strongroom.kube.base import KubeClient
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -34,6 +43,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
+async def whoami(kube: KubeClient) -> str | None:
+    """Return the user name the API server knows this client as, or ``None`` if not told."""
+    from strongroom.errors import KubeError  # noqa: PLC0415
+    from strongroom.kube.base import Created  # noqa: PLC0415
+    from strongroom.kube.cluster_kinds import SELF_SUBJECT_REVIEWS, everywhere  # noqa: PLC0415
+
+    review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+    try:
+        outcome = await kube.create(everywhere(SELF_SUBJECT_REVIEWS), "", review)
+    except KubeError:
+        return None
+    if not isinstance(outcome, Created):
+        return None
+    user = ((outcome.body.get("status") or {}).get("userInfo") or {}).get("username")
+    return str(user) if user else None
+
+
 def run(args: argparse.Namespace) -> int:
     """Create the Backup (and optionally wait); returns the exit code."""
     return asyncio.run(_run(args))
@@ -45,6 +71,7 @@ async def _run(args: argparse.Namespace) -> int:
     from strongroom.kube.base import BACKUP_POLICIES, BACKUPS, AlreadyExists  # noqa: PLC0415
     from strongroom.kube.client import RealKube  # noqa: PLC0415
     from strongroom.manifests.backups import build_backup  # noqa: PLC0415
+    from strongroom.manifests.labels import REQUESTED_BY  # noqa: PLC0415
 
     kube = await RealKube.connect(args.kubeconfig)
     try:
@@ -60,6 +87,9 @@ async def _run(args: argparse.Namespace) -> int:
             slot=now,
             trigger=Trigger.MANUAL,
         )
+        who = await whoami(kube)
+        if who:
+            body["metadata"]["annotations"] = {REQUESTED_BY: who}
         outcome = await kube.create(BACKUPS, args.namespace, body)
         verb = "exists already" if isinstance(outcome, AlreadyExists) else "created"
         sys.stdout.write(

@@ -115,9 +115,9 @@ async def read_cluster(
     kube: KubeClient, *, namespace: str | None, policies: list[str], coverage: bool
 ) -> Snapshot:
     """List what the report needs; ``namespace`` ``None`` means every namespace."""
-    from strongroom.cli.report_kinds import SERVICES, STATEFULSETS, everywhere  # noqa: PLC0415
     from strongroom.errors import KubeError  # noqa: PLC0415
     from strongroom.kube.base import BACKUP_POLICIES, BACKUPS  # noqa: PLC0415
+    from strongroom.kube.cluster_kinds import SERVICES, STATEFULSETS, everywhere  # noqa: PLC0415
 
     where = namespace or ""
     every_policy = await kube.list(everywhere(BACKUP_POLICIES), where)

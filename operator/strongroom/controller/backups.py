@@ -12,6 +12,10 @@ crash anywhere is repaired by the next tick (RELIABILITY F1):
   and the run metrics. ``Succeeded`` is written only when the agent said so: a Job that
   completed without a readable result is ``Failed`` (``ResultMissing``) — never a good backup
   without proof. The key Secret is deleted as soon as the run ends.
+* audit: every finished run becomes one audit record (result, duration, size, key id/version,
+  region) in the log and in the bucket. A scheduled run is the operator's own act; an
+  on-demand one names who asked for it when ``strongroom backup-now`` wrote the
+  ``strongroom.dev/requested-by`` annotation (see :func:`requester`).
 """
 
 from __future__ import annotations
@@ -27,16 +31,26 @@ from pydantic import ValidationError
 from strongroom.agent.report import AgentResult
 from strongroom.api.common import BackupPhase
 from strongroom.api.policy import BackupPolicySpec
+from strongroom.audit.record import OPERATOR_ACTOR, AuditAction, AuditResult, Scalar, looks_secret
+from strongroom.controller.audit import audit
 from strongroom.controller.jobfile import backup_job_file
 from strongroom.controller.keys import KeySource, new_wrapped_data_key
-from strongroom.controller.observe import backup_status, parse_time
+from strongroom.controller.observe import backup_status, parse_time, trigger_of
 from strongroom.controller.runtime import Runtime
 from strongroom.crypto.wrapping import KeyBinding
+from strongroom.errors import StrongroomError
 from strongroom.kube.base import BACKUPS, JOBS, PODS, SECRETS, AlreadyExists, EventSpec
 from strongroom.manifests import events, status
 from strongroom.manifests.jobs import build_job
-from strongroom.manifests.labels import JobRole, is_ours, job_name, key_secret_name
+from strongroom.manifests.labels import (
+    REQUESTED_BY,
+    JobRole,
+    is_ours,
+    job_name,
+    key_secret_name,
+)
 from strongroom.manifests.secrets import build_key_secret
+from strongroom.storage.base import ObjectStore
 
 _log = logging.getLogger(__name__)
 
@@ -216,7 +230,71 @@ async def finish_if_done(
     rt.metrics.record_backup_run(
         policy.namespace, policy.name, "succeeded" if ok else "failed", duration, outcome.size_bytes
     )
+    actor, source = requester(backup)
+    details: dict[str, Scalar] = {"trigger": trigger_of(backup).value, "actorSource": source}
+    if outcome.size_bytes is not None:
+        details["sizeBytes"] = outcome.size_bytes
+    if outcome.tables is not None:
+        details["tables"] = outcome.tables
+    await audit(
+        rt,
+        namespace=policy.namespace,
+        policy=policy.name,
+        store=await audit_store(rt, policy),
+        prefix=policy.spec.storage.prefix,
+        action=AuditAction.BACKUP,
+        result=AuditResult.SUCCEEDED if ok else AuditResult.FAILED,
+        reason=outcome.reason,
+        backup=name,
+        key_id=current.key_id,
+        key_version=current.key_version,
+        region=policy.spec.storage.region,
+        duration_seconds=duration,
+        actor=actor,
+        details=details,
+        time=finished,
+    )
     return outcome.phase
+
+
+#: Longest requester annotation recorded (a Kubernetes user name fits easily).
+_REQUESTER_MAX = 253
+
+
+def requester(backup: Mapping[str, Any]) -> tuple[str, str]:
+    """Return (actor, where it came from) for the audit record of ``backup``.
+
+    Kopf does not say who created an object, and the ``managedFields`` manager is only the
+    client's name (``kubectl``, ``strongroom``). ``strongroom backup-now`` therefore asks the
+    API server who it is (SelfSubjectReview) and writes that name into the Backup's
+    ``strongroom.dev/requested-by`` annotation. Anyone allowed to create Backups could write
+    another name there, so the record says ``actorSource: annotation`` — the API server's own
+    audit log stays the authority. Scheduled Backups are the operator's; a missing or
+    malformed annotation falls back to the operator with the source saying so.
+    """
+    meta = backup.get("metadata") or {}
+    claimed = str((meta.get("annotations") or {}).get(REQUESTED_BY) or "").strip()
+    if not claimed:
+        return OPERATOR_ACTOR, "operator"
+    if len(claimed) > _REQUESTER_MAX or looks_secret(claimed) or not claimed.isprintable():
+        return OPERATOR_ACTOR, "unreadable-annotation"
+    return claimed, "annotation"
+
+
+async def audit_store(rt: Runtime, policy: PolicyRef) -> ObjectStore | None:
+    """Return the policy's bucket for audit records, or ``None`` (log line only) if unusable.
+
+    A run is recorded even while the policy is not ready (its S3 Secret was deleted, say):
+    the audit log line is written regardless, and the bucket copy only when it can be.
+    """
+    try:
+        return await rt.stores(policy.namespace, policy.spec)
+    except StrongroomError as exc:
+        _log.warning(
+            "audit of %s/%s: bucket not usable, log line only (%s)",
+            policy.namespace, policy.name, exc.reason,
+        )  # fmt: skip
+        return None
 
 
 def _duration(started: datetime | None, finished: datetime, result: AgentResult | None) -> float:

@@ -8,7 +8,9 @@ Rules, each from a failure someone else had:
 * Retention deletes in the safe order, each step idempotent and each an Event: the data object,
   then the manifest, then the Backup object. A crash in between leaves a Backup whose objects
   are (partly) gone, which the next tick deletes again; never an object without its Backup
-  that nobody would ever clean up.
+  that nobody would ever clean up. Deleting the manifest deletes the only copy of the
+  backup's wrapped data key, so the data is crypto-shredded even where the bucket keeps old
+  object versions; each deletion is one ``retention-delete`` audit record saying so.
 * The status of a policy is written only by :func:`write_policy_status`, so the timer and the
   create/update handlers never fight over a field (Kopf's "one writer per field" advice).
 """
@@ -22,6 +24,8 @@ from typing import Any
 
 from strongroom.api.backup import Trigger
 from strongroom.api.common import BackupPhase
+from strongroom.audit.record import AuditAction, AuditResult
+from strongroom.controller.audit import audit
 from strongroom.controller.backups import PolicyRef, post
 from strongroom.controller.keys import execute_key_action
 from strongroom.controller.observe import backup_status
@@ -79,17 +83,42 @@ def stored_keys(policy: PolicyRef, backup: Mapping[str, Any]) -> tuple[str, str]
 async def delete_backup(
     rt: Runtime, policy: PolicyRef, backup: Mapping[str, Any], store: ObjectStore, why: str
 ) -> None:
-    """Delete a backup in the safe order: data object, manifest, then the Backup object."""
+    """Delete a backup in the safe order: data object, manifest, then the Backup object.
+
+    Audited once the Backup object is gone (a retried deletion after a crash records only the
+    attempt that finished it): which objects existed and whether the manifest — the wrapped
+    data key — was shredded.
+    """
     name = backup["metadata"]["name"]
+    started = rt.monotonic()
     data_key, manifest_key = stored_keys(policy, backup)
     await asyncio.to_thread(store.abort_incomplete_uploads, data_key)
+    existed: list[bool] = []
     for key in (data_key, manifest_key):
-        existed = await asyncio.to_thread(store.head, key) is not None
+        existed.append(await asyncio.to_thread(store.head, key) is not None)
         await asyncio.to_thread(store.delete, key)
-        if existed:
+        if existed[-1]:
             await post(rt, policy.body, events.object_deleted(name, key, why))
-    if await rt.kube.delete(BACKUPS, policy.namespace, name):
-        await post(rt, policy.body, events.backup_deleted(name, why))
+    if not await rt.kube.delete(BACKUPS, policy.namespace, name):
+        return
+    await post(rt, policy.body, events.backup_deleted(name, why))
+    current = backup_status(backup)
+    await audit(
+        rt,
+        namespace=policy.namespace,
+        policy=policy.name,
+        store=store,
+        prefix=policy.spec.storage.prefix,
+        action=AuditAction.RETENTION_DELETE,
+        result=AuditResult.SUCCEEDED,
+        reason=why,
+        backup=name,
+        key_id=current.key_id,
+        key_version=current.key_version,
+        region=policy.spec.storage.region,
+        duration_seconds=max(0.0, rt.monotonic() - started),
+        details={"dataDeleted": existed[0], "manifestShredded": existed[1]},
+    )
 
 
 async def apply_plan(

@@ -25,6 +25,9 @@ POLICY: Final = f"{PREFIX}/policy"
 BACKUP: Final = f"{PREFIX}/backup"
 ROLE: Final = f"{PREFIX}/role"
 TRIGGER: Final = f"{PREFIX}/trigger"
+#: Who asked for an on-demand Backup, as ``strongroom backup-now`` learned it from the API
+#: server (SelfSubjectReview); a claim recorded in the audit trail, not an authentication.
+REQUESTED_BY: Final = f"{PREFIX}/requested-by"
 MANAGED_BY: Final = "app.kubernetes.io/managed-by"
 MANAGER: Final = "strongroom"
 #: Kopf's progress/diff-base annotations are stored under this prefix (startup settings).

@@ -10,9 +10,9 @@ import pytest
 
 from strongroom.cli.main import build_parser
 from strongroom.cli.report import parse_moment, read_cluster
-from strongroom.cli.report_kinds import SERVICES, STATEFULSETS, everywhere
 from strongroom.errors import KubeError
 from strongroom.kube.base import BACKUP_POLICIES, Kind
+from strongroom.kube.cluster_kinds import SERVICES, STATEFULSETS, everywhere
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -1,9 +1,12 @@
-"""Resource kinds ``strongroom report`` lists beyond the operator's own, and cluster-wide lists.
+"""Kinds beyond the per-policy ones: what the coverage scan lists, and cluster-scoped calls.
 
-Why here: the operator never lists Services or StatefulSets, and never lists across
-namespaces, so :mod:`strongroom.kube.base` does not name them. :func:`everywhere` wraps a
-:class:`~strongroom.kube.base.Kind` so that the empty namespace means "every namespace" (the
-API's ``/apis/{group}/{version}/{plural}`` collection), with no change to the client.
+Why apart from :mod:`strongroom.kube.base`: reconciling a policy never lists Services or
+StatefulSets, and never lists across namespaces. The coverage scan (controller and
+``strongroom report``) does both, and ``strongroom backup-now`` asks who it is with a
+cluster-scoped SelfSubjectReview. :func:`everywhere` wraps a :class:`~strongroom.kube.base.Kind`
+so that the empty namespace means "every namespace" (the API's
+``/apis/{group}/{version}/{plural}`` collection, or a cluster-scoped resource), with no change
+to the client.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from strongroom.kube.base import Kind
 
 SERVICES: Final = Kind("", "v1", "services", "Service")
 STATEFULSETS: Final = Kind("apps", "v1", "statefulsets", "StatefulSet")
+SELF_SUBJECT_REVIEWS: Final = Kind(
+    "authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview"
+)
 
 
 @dataclass(frozen=True)
