@@ -29,6 +29,12 @@ from strongroom.api.common import (
     VerificationLevel,
     parse_duration,
 )
+from strongroom.api.erasure import (
+    ErasureDelete,
+    ErasureEntry,
+    ErasureLedgerSpec,
+    ErasureLedgerStatus,
+)
 from strongroom.api.fingerprints import TableFingerprint, fingerprints_differ
 from strongroom.api.policy import (
     Assertion,
@@ -55,7 +61,13 @@ from strongroom.api.policy import (
     VerificationSpec,
     VerifiedRef,
 )
-from strongroom.api.restore import RestoreSpec, RestoreStatus, RestoreTarget
+from strongroom.api.restore import (
+    ErasureReplay,
+    ErasureReplayEntry,
+    RestoreSpec,
+    RestoreStatus,
+    RestoreTarget,
+)
 
 __all__ = [
     "API_VERSION",
@@ -81,6 +93,12 @@ __all__ = [
     "Duration",
     "EncryptionSpec",
     "Engine",
+    "ErasureDelete",
+    "ErasureEntry",
+    "ErasureLedgerSpec",
+    "ErasureLedgerStatus",
+    "ErasureReplay",
+    "ErasureReplayEntry",
     "JobTemplateSpec",
     "KeyRingStatus",
     "LocalObjectRef",

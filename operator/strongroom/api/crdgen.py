@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from strongroom.api.backup import BackupSpec, BackupStatus
 from strongroom.api.common import API_VERSION, GROUP, VERSION
+from strongroom.api.erasure import ErasureLedgerSpec, ErasureLedgerStatus
 from strongroom.api.policy import BackupPolicySpec, BackupPolicyStatus
 from strongroom.api.restore import RestoreSpec, RestoreStatus
 
@@ -239,6 +240,25 @@ def crds() -> dict[str, dict[str, Any]]:
         columns=[
             {"name": "Backup", "type": "string", "jsonPath": ".status.backupName"},
             {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+            {"name": "Progress", "type": "string", "jsonPath": ".status.progress", "priority": 1},
+            {"name": "Erased Rows", "type": "integer", "jsonPath": ".status.erasure.rowsDeleted"},
+            _AGE,
+        ],
+    )
+    ledger = _crd(
+        kind="ErasureLedger",
+        plural="erasureledgers",
+        short_names=["sel"],
+        schema=_resource_schema(
+            "ErasureLedger",
+            ErasureLedgerSpec,
+            ErasureLedgerStatus,
+            "ErasureLedger lists erased data subjects as deletes by key; every Restore of a "
+            "listed policy's backup replays them so erased people stay erased.",
+        ),
+        columns=[
+            {"name": "Entries", "type": "integer", "jsonPath": ".status.entries"},
+            _date_column("Last Replay", ".status.lastReplayTime"),
             _AGE,
         ],
     )
@@ -246,6 +266,7 @@ def crds() -> dict[str, dict[str, Any]]:
         f"{GROUP}_backuppolicies.yaml": policy,
         f"{GROUP}_backups.yaml": backup,
         f"{GROUP}_restores.yaml": restore,
+        f"{GROUP}_erasureledgers.yaml": ledger,
     }
 
 

@@ -27,6 +27,8 @@ SOURCE_MESSAGE: Final = (
     "spec: set exactly one source: backupRef.name, or policyRef.name with latestVerified: true"
 )
 LATEST_MESSAGE: Final = "spec.latestVerified: needs policyRef.name (whose backups to choose from)"
+#: How many per-entry erasure counts a Restore's status shows.
+MAX_SHOWN_ENTRIES: Final = 100
 
 
 class RestoreTarget(SpecModel):
@@ -93,7 +95,9 @@ class RestoreSpec(SpecModel):
     )
     replay_erasure_ledger: bool = Field(
         default=True,
-        description="After restoring, re-apply recorded erasures so erased people stay erased.",
+        description="After restoring, replay every ErasureLedger that lists the backup's policy "
+        "(spec.policyRefs), so erased people stay erased. Turning it off is recorded in the "
+        "audit trail.",
     )
 
     @model_validator(mode="after")
@@ -106,11 +110,47 @@ class RestoreSpec(SpecModel):
         return self
 
 
+class ErasureReplayEntry(StatusModel):
+    """How many rows one ledger entry removed from the restored database."""
+
+    id: str = Field(description="The ledger entry's erasure request id.")
+    rows: int = Field(ge=0, description="Rows deleted by the entry's deletes together.")
+
+
+class ErasureReplay(StatusModel):
+    """The erasure ledger replay that followed the restore."""
+
+    ledgers: list[str] = Field(
+        default_factory=list, max_length=64, description="ErasureLedgers replayed."
+    )
+    result: str = Field(description="Replayed, Skipped (replayErasureLedger false) or Failed.")
+    entries: int = Field(default=0, ge=0, description="Ledger entries replayed.")
+    rows_deleted: int = Field(default=0, ge=0, description="Rows deleted by all entries.")
+    per_entry: list[ErasureReplayEntry] | None = Field(
+        default=None,
+        max_length=MAX_SHOWN_ENTRIES,
+        description=f"Rows per entry (the first {MAX_SHOWN_ENTRIES}).",
+    )
+    time: datetime | None = Field(default=None, description="When the replay finished.")
+
+
 class RestoreStatus(StatusModel):
     """Observed state of the restore."""
 
     phase: BackupPhase | None = Field(
         default=None, description="Pending, Running, Succeeded or Failed."
+    )
+    progress: str | None = Field(
+        default=None,
+        description="Where the restore is now (resolving, waiting for the pod, restoring, done).",
+    )
+    requested_by: str | None = Field(
+        default=None,
+        description="Who asked: the strongroom.dev/requested-by annotation (set by `strongroom "
+        "restore`), else the field manager that created the Restore.",
+    )
+    erasure: ErasureReplay | None = Field(
+        default=None, description="The erasure ledger replay after the restore."
     )
     start_time: datetime | None = Field(default=None, description="When the restore started.")
     completion_time: datetime | None = Field(default=None, description="When it finished.")

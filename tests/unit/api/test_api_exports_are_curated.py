@@ -14,5 +14,5 @@ def test_all_is_sorted_unique_and_importable() -> None:
 
 def test_every_public_name_of_the_package_is_in_all() -> None:
     public = {n for n in vars(api) if not n.startswith("_") and n != "annotations"}
-    modules = {"backup", "common", "crdgen", "fingerprints", "policy", "restore"}
+    modules = {"backup", "common", "crdgen", "erasure", "fingerprints", "policy", "restore"}
     assert public - modules == set(api.__all__)
