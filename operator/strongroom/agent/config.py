@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
+from strongroom.api.erasure import ErasureEntry
 from strongroom.errors import ConfigError
 
 _NAME = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -133,6 +134,7 @@ class Identity(_Model):
 class Assertion(_Model):
     """A custom check run in the scratch database after a verification restore."""
 
+    name: str = Field(min_length=1, max_length=63, description="Name reported in the result.")
     sql: str = Field(min_length=1, description="A query returning one value (first row, column).")
     expect: str = Field(description="The value, as text, the query must return.")
 
@@ -145,6 +147,13 @@ class ScratchTarget(_Model):
     )
     database: _NAME = Field(
         description="Name of the scratch database; created empty and dropped after the check."
+    )
+    wait_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=3600,
+        description="How long to wait for the server's Unix socket to appear (a sidecar that is "
+        "still starting); 0 for a server that is already up.",
     )
 
 
@@ -179,6 +188,11 @@ class RestoreSpec(_Model):
     allow_overwrite: bool = Field(
         default=False,
         description="Restore even when the target already holds tables (explicit confirmation).",
+    )
+    erasures: list[ErasureEntry] = Field(
+        default_factory=list,
+        description="Erasure ledger entries replayed into the target after the restore, in "
+        "order (deletes by key; the values are personal data, so this file lives in a Secret).",
     )
 
 

@@ -8,14 +8,17 @@ Levels build on each other (ARCHITECTURE "Verification levels"):
    server and always drops afterwards; the restore's wall time is the observed RTO;
 3. equivalence — table fingerprints after the restore equal those recorded at dump time.
 
-Custom SQL assertions, when configured, run in the scratch database after the restore.
+The scratch server is a sidecar container of the verify pod by default, reached over a Unix
+socket in a shared ``emptyDir``; the agent waits for it to answer (``scratch.waitSeconds``).
+Custom SQL assertions, when configured, run read-only in the scratch database after the restore;
+a failure names the assertion, never the value it read (that may be row data).
 The result always names the highest level reached, and on failure the reason.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Literal, Protocol
+from typing import Literal
 
 from strongroom.agent import logs
 from strongroom.agent.config import AgentJob, Assertion, VerifyLevel
@@ -28,10 +31,6 @@ from strongroom.errors import StrongroomError, VerificationError
 from strongroom.storage.base import ObjectStore
 
 Level = Literal["none", "integrity", "restorability", "equivalence"]
-
-
-class _Queries(Protocol):
-    def query_value(self, conn: Connection, sql: str) -> str | None: ...
 
 
 def run_verify(job: AgentJob, store: ObjectStore | None = None) -> AgentResult:
@@ -106,6 +105,8 @@ def _restore_and_compare(
     scratch = job.verify.scratch
     admin = connection(scratch.connection)
     target = connection(scratch.connection, database=scratch.database)
+    if scratch.wait_seconds:
+        wait_for_server(engine, admin, timeout=scratch.wait_seconds)
     engine.drop_database(admin, scratch.database)
     engine.create_database(admin, scratch.database)
     logs.step("scratch", "scratch database created", database=target.describe())
@@ -133,7 +134,7 @@ def _restore_and_compare(
         if failed:
             result = result.model_copy(update={"assertions_failed": failed})
             raise VerificationError(
-                f"{len(failed)} custom assertion(s) failed: " + "; ".join(failed[:3]),
+                f"{len(failed)} custom assertion(s) failed: " + "; ".join(failed[:5]),
                 reason="AssertionFailed",
             )
     except StrongroomError as exc:
@@ -144,22 +145,55 @@ def _restore_and_compare(
     return result
 
 
+#: A sidecar's first answer may come from the image's short-lived initialisation server; the
+#: server counts as up once it answers twice this many seconds apart.
+SETTLE_SECONDS = 2.0
+
+
+def wait_for_server(
+    engine: Engine, admin: Connection, *, timeout: float, settle: float = SETTLE_SECONDS
+) -> None:
+    """Wait until the scratch server answers twice ``settle`` seconds apart, or fail clearly.
+
+    Raises:
+        VerificationError: No settled answer within ``timeout`` seconds (``ScratchUnavailable``).
+    """
+    deadline = time.monotonic() + timeout
+    first: float | None = None
+    while time.monotonic() < deadline:
+        try:
+            engine.server_version(admin)
+        except StrongroomError:
+            first = None
+            time.sleep(0.25)
+            continue
+        now = time.monotonic()
+        if first is not None and now - first >= settle:
+            logs.step("scratch", "scratch server answers", server=admin.describe())
+            return
+        first = first if first is not None else now
+        time.sleep(min(settle, 0.5))
+    raise VerificationError(
+        f"the scratch database server did not answer at {admin.describe()} within "
+        f"{timeout:.0f} s; read the log of the verify pod's scratch container "
+        "(kubectl logs <pod> -c scratch) or raise the Job's resources",
+        reason="ScratchUnavailable",
+    )
+
+
 def _run_assertions(engine: Engine, target: Connection, assertions: list[Assertion]) -> list[str]:
-    if not assertions:
-        return []
-    query_value = getattr(engine, "query_value", None)
-    if query_value is None:
-        raise VerificationError(
-            f"engine {engine.name} cannot run custom SQL assertions",
-            reason="AssertionsUnsupported",
-        )
-    queries: _Queries = engine  # type: ignore[assignment]
+    """Run each assertion read-only; return the names of those that did not hold."""
     failed = []
-    for number, assertion in enumerate(assertions, start=1):
-        got = queries.query_value(target, assertion.sql)
+    for assertion in assertions:
+        try:
+            got = engine.query_value(target, assertion.sql)
+        except StrongroomError as exc:
+            # The engine's message carries the error code only, never the server's text.
+            failed.append(f"{assertion.name} (did not run: {exc})")
+            continue
         if got != assertion.expect:
-            # Only the assertion's position and expectation: the value read may be row data.
-            failed.append(f"assertion {number} did not return {assertion.expect!r}")
+            # The name and the expectation only: the value read may be row data.
+            failed.append(f"{assertion.name} (expected {assertion.expect!r})")
     return failed
 
 

@@ -79,6 +79,19 @@ class BackupVerification(StatusModel):
     )
     reason: str = Field(default="", description="CamelCase machine reason for the result.")
     message: str = Field(default="", description="What was found, for example a table mismatch.")
+    scratch: str | None = Field(
+        default=None,
+        description="Where the backup was restored: the sidecar image, or the named server's "
+        "Secret (restorability and above).",
+    )
+    assertions_checked: int | None = Field(
+        default=None, description="Custom assertions run against the restored database."
+    )
+    assertions_failed: list[str] | None = Field(
+        default=None,
+        description="Names (and expected values) of the custom assertions that did not hold; "
+        "never the value read.",
+    )
 
 
 class BackupStatus(StatusModel):

@@ -2,15 +2,18 @@
 
 Start: the operator reads the backup's manifest from the bucket, opens its data key with the
 key ring (or KMS) — the key ring never leaves the operator — and hands only that data key to
-the Job through a per-Job Secret, like a backup run. Levels above ``integrity`` need a scratch
-server (``spec.verification.scratch.serverSecretRef``, whose host/port/username the operator
-reads and whose password the pod gets as a file); without one the run is integrity only and a
-``VerificationLevelLowered`` Event says so once.
+the Job through a per-Job Secret, like a backup run. Levels above ``integrity`` restore into a
+scratch server: a named one (``spec.verification.scratch.serverSecretRef``, whose
+host/port/username the operator reads and whose password the pod gets as a file), or by
+default a sidecar database in the verify pod whose image matches the source server's version
+recorded in the manifest (``scratch.image`` overrides it). The first use of a sidecar image is
+announced once with a ``VerificationSidecar`` Event.
 
 Finish: a finished verify Job's ``AgentResult`` becomes ``Backup.status.verification`` (level
-reached, Passed/Failed, time, measured restore time), ``verifiedAt`` on a pass, ``corrupt`` when
-the object failed to authenticate; Events ``VerificationPassed``/``VerificationFailed`` and the
-verification metrics. A result is recorded once: its time is the Job's completion time.
+reached, Passed/Failed, time, measured restore time, custom assertions), ``verifiedAt`` on a
+pass, ``corrupt`` when the object failed to authenticate; Events
+``VerificationPassed``/``VerificationFailed``, the verification metrics and an audit record.
+A result is recorded once: its time is the Job's completion time.
 """
 
 from __future__ import annotations
@@ -21,27 +24,33 @@ from datetime import datetime
 from typing import Any, Final
 
 from strongroom.api.common import Engine, VerificationLevel
-from strongroom.controller.backups import PolicyRef, _result, involved_object, post
+from strongroom.audit.record import AuditAction, AuditResult, Scalar
+from strongroom.controller.audit import audit
+from strongroom.controller.backups import PolicyRef, _result, audit_store, involved_object, post
 from strongroom.controller.effects import stored_keys
-from strongroom.controller.jobfile import ScratchLogin, verify_job_file
+from strongroom.controller.jobfile import ScratchLogin, sidecar_login, verify_job_file
 from strongroom.controller.keys import KeySource
 from strongroom.controller.observe import backup_status, parse_time
 from strongroom.controller.runtime import PolicyMemory, Runtime, secret_value
 from strongroom.crypto.keyring import KeyRingWrapper
-from strongroom.crypto.manifest import from_json, open_manifest
+from strongroom.crypto.manifest import Manifest, from_json, open_manifest
 from strongroom.crypto.wrapping import KeyWrapper
 from strongroom.errors import ConfigError, CryptoError, StorageError
 from strongroom.kube.base import BACKUPS, JOBS, SECRETS, AlreadyExists, EventSpec
 from strongroom.manifests import events
-from strongroom.manifests.jobs import build_job
-from strongroom.manifests.labels import ROLE, JobRole, is_ours, key_secret_name
+from strongroom.manifests.jobs import ScratchSidecar, build_job
+from strongroom.manifests.labels import ROLE, JobRole, is_ours, job_name, key_secret_name
 from strongroom.manifests.secrets import build_key_secret
 from strongroom.manifests.status import rfc3339
+from strongroom.planner.verification import sidecar_image
 from strongroom.storage.base import ObjectStore
 
 _CORRUPT: Final = frozenset({"IntegrityCheckFailed", "BadFormat", "ObjectNotFound"})
 #: The database a scratch login connects to before creating the scratch database.
 _ADMIN_DB: Final = {Engine.POSTGRESQL: "postgres", Engine.MYSQL: "mysql"}
+#: How long the agent waits for its sidecar to answer: an official image initialises an empty
+#: data directory first (seconds for PostgreSQL, up to a minute for MariaDB on a slow node).
+SIDECAR_WAIT_SECONDS: Final = 180
 
 
 def verify_jobs(all_jobs: Mapping[str, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -79,26 +88,43 @@ def in_flight(all_jobs: Mapping[str, Mapping[str, Any]]) -> str | None:
     return None
 
 
-async def _scratch(
-    rt: Runtime, policy: PolicyRef, level: VerificationLevel, memory: PolicyMemory
-) -> tuple[ScratchLogin | None, VerificationLevel]:
+def _scratch_database(policy: PolicyRef) -> str:
+    return f"strongroom_verify_{policy.name}".replace("-", "_")[:63]
+
+
+async def _sidecar(
+    rt: Runtime,
+    policy: PolicyRef,
+    level: VerificationLevel,
+    manifest: Manifest,
+    memory: PolicyMemory,
+) -> ScratchSidecar | None:
+    """Return the scratch sidecar of this run: levels above integrity without a named server."""
+    scratch = policy.spec.verification.scratch
+    if level is VerificationLevel.INTEGRITY or scratch.server_secret_ref is not None:
+        return None
+    engine = policy.spec.database.engine
+    sidecar = ScratchSidecar(sidecar_image(engine, manifest.server_version, scratch.image), engine)
+    note = f"sidecar:{sidecar.image}"
+    if note not in memory.notes_posted:
+        memory.notes_posted.add(note)
+        await rt.kube.post_event(
+            policy.namespace,
+            EventSpec(
+                policy.involved,
+                "Normal",
+                "VerificationSidecar",
+                f"verifying at level {level} in a scratch sidecar ({sidecar.image}); set "
+                "spec.verification.scratch.image or serverSecretRef to choose another",
+            ),
+        )
+    return sidecar
+
+
+async def _named_scratch(rt: Runtime, policy: PolicyRef) -> ScratchLogin:
+    """Read the named scratch server's login (not its password: the pod gets that as a file)."""
     ref = policy.spec.verification.scratch.server_secret_ref
-    if level is VerificationLevel.INTEGRITY:
-        return None, level
-    if ref is None:
-        if "lowered" not in memory.notes_posted:
-            memory.notes_posted.add("lowered")
-            await rt.kube.post_event(
-                policy.namespace,
-                EventSpec(
-                    policy.involved,
-                    "Warning",
-                    "VerificationLevelLowered",
-                    f"verification level {level} needs a scratch server "
-                    "(spec.verification.scratch.serverSecretRef); verifying integrity only",
-                ),
-            )
-        return None, VerificationLevel.INTEGRITY
+    assert ref is not None  # noqa: S101 - the caller checked
     secret = await rt.kube.get(SECRETS, policy.namespace, ref.name)
     values = {k: secret_value(secret, k) for k in ("host", "port", "username")}
     if any(v is None for v in values.values()):
@@ -108,14 +134,13 @@ async def _scratch(
             reason="SecretKeyMissing",
         )
     admin = secret_value(secret, "database") or _ADMIN_DB[policy.spec.database.engine].encode()
-    login = ScratchLogin(
+    return ScratchLogin(
         host=(values["host"] or b"").decode().strip(),
         port=int((values["port"] or b"0").decode().strip()),
         user=(values["username"] or b"").decode().strip(),
         admin_database=admin.decode().strip(),
-        database=f"strongroom_verify_{policy.name}".replace("-", "_")[:63],
+        database=_scratch_database(policy),
     )
-    return login, level
 
 
 def _wrappers(rt: Runtime, policy: PolicyRef, keys: KeySource) -> list[KeyWrapper]:
@@ -140,9 +165,56 @@ async def start(
 ) -> None:
     """Create the verify Job of ``backup`` and its key Secret (idempotent by name)."""
     name = backup["metadata"]["name"]
+    _, manifest_key = stored_keys(policy, backup)
+    try:
+        manifest = from_json(await asyncio.to_thread(store.get_bytes, manifest_key))
+    except (CryptoError, StorageError) as exc:
+        if exc.retryable:
+            raise
+        await _unverifiable(rt, policy, backup, exc)
+        return
+    sidecar = await _sidecar(rt, policy, level, manifest, memory)
+    body = await _create_job(rt, policy, backup, sidecar)
+    if body is None:
+        return
+    secret_name = key_secret_name(body["metadata"]["name"])
+    if await rt.kube.get(SECRETS, policy.namespace, secret_name) is not None:
+        return
+    scratch: ScratchLogin | None = None
+    if sidecar is not None:
+        scratch = sidecar_login(
+            sidecar, database=_scratch_database(policy), wait_seconds=SIDECAR_WAIT_SECONDS
+        )
+    elif level is not VerificationLevel.INTEGRITY:
+        scratch = await _named_scratch(rt, policy)
+    try:
+        dek = open_manifest(manifest, _wrappers(rt, policy, keys))
+    except CryptoError as exc:
+        if exc.retryable:
+            raise
+        await _unverifiable(rt, policy, backup, exc)
+        return
+    job_file = verify_job_file(
+        spec=policy.spec, namespace=policy.namespace, policy=policy.name, backup=name,
+        level=level, scratch=scratch,
+    )  # fmt: skip
+    await rt.kube.create(
+        SECRETS, policy.namespace, build_key_secret(job=body, job_file=job_file, dek=dek)
+    )
+    where = f", scratch {sidecar.image}" if sidecar is not None else ""
+    text = events.verification(
+        name, passed=None, detail=f"level {level}, Job {body['metadata']['name']}{where}"
+    )
+    await post(rt, backup, text)
+
+
+async def _create_job(
+    rt: Runtime, policy: PolicyRef, backup: Mapping[str, Any], sidecar: ScratchSidecar | None
+) -> Mapping[str, Any] | None:
+    """Create the verify Job; return it, or ``None`` when there is nothing more to do."""
     job = build_job(
         spec=policy.spec, policy=policy.name, backup=backup, role=JobRole.VERIFY,
-        settings=rt.job_settings,
+        settings=rt.job_settings, sidecar=sidecar,
     )  # fmt: skip
     outcome = await rt.kube.create(JOBS, policy.namespace, job)
     body = outcome.body
@@ -150,41 +222,27 @@ async def start(
         if body is None or not is_ours(body, policy.name):
             if body is not None:
                 await post(rt, policy.body, events.name_collision("Job", job["metadata"]["name"]))
-            return
+            return None
         if _finished(body) is not None:  # an earlier verification, already recorded
             await rt.kube.delete(JOBS, policy.namespace, body["metadata"]["name"])
-            return
-    assert body is not None  # noqa: S101 - Created carries the body
-    secret_name = key_secret_name(body["metadata"]["name"])
-    if await rt.kube.get(SECRETS, policy.namespace, secret_name) is not None:
-        return
-    scratch, used = await _scratch(rt, policy, level, memory)
-    _, manifest_key = stored_keys(policy, backup)
-    try:
-        raw = await asyncio.to_thread(store.get_bytes, manifest_key)
-        dek = open_manifest(from_json(raw), _wrappers(rt, policy, keys))
-    except (CryptoError, StorageError) as exc:
-        if exc.retryable:
-            raise
-        # The manifest cannot be read or opened: the backup is not restorable. Say so on the
-        # Backup instead of retrying forever; the verify Job never ran.
-        await rt.kube.delete(JOBS, policy.namespace, body["metadata"]["name"])
-        await _record(
-            rt, policy, backup, passed=False, level="none", reason=exc.reason,
-            message=str(exc), done_at=rt.clock(), rto=None, seconds=0.0,
-        )  # fmt: skip
-        return
-    job_file = verify_job_file(
-        spec=policy.spec, namespace=policy.namespace, policy=policy.name, backup=name,
-        level=used, scratch=scratch,
+            return None
+    return body
+
+
+async def _unverifiable(
+    rt: Runtime, policy: PolicyRef, backup: Mapping[str, Any], exc: CryptoError | StorageError
+) -> None:
+    """The manifest cannot be read or opened: the backup is not restorable.
+
+    Say so on the Backup instead of retrying forever; a verify Job left from an earlier attempt
+    (it never got its key) is deleted so it does not count as in flight.
+    """
+    verify_job = job_name(backup["metadata"]["name"], JobRole.VERIFY)
+    await rt.kube.delete(JOBS, policy.namespace, verify_job)
+    await _record(
+        rt, policy, backup, passed=False, level="none", reason=exc.reason,
+        message=str(exc), done_at=rt.clock(), rto=None, seconds=0.0,
     )  # fmt: skip
-    await rt.kube.create(
-        SECRETS, policy.namespace, build_key_secret(job=body, job_file=job_file, dek=dek)
-    )
-    text = events.verification(
-        name, passed=None, detail=f"level {used}, Job {job['metadata']['name']}"
-    )
-    await post(rt, backup, text)
 
 
 async def finish(
@@ -217,9 +275,23 @@ async def finish(
             rt, policy, backup, passed=passed, level=level, reason=reason, message=message,
             done_at=done_at, rto=result.restore_seconds if result else None,
             seconds=(result.total_seconds if result else None) or 0.0,
+            assertions_failed=result.assertions_failed if result else [],
+            scratch=_scratch_label(policy, job, level),
         )  # fmt: skip
         recorded = True
     return recorded
+
+
+def _scratch_label(policy: PolicyRef, job: Mapping[str, Any], level: str) -> str | None:
+    """Where the run restored: the sidecar's image, or the named server's Secret."""
+    if level in {"none", "integrity"}:
+        return None
+    pod = ((job.get("spec") or {}).get("template") or {}).get("spec") or {}
+    for container in pod.get("initContainers") or []:
+        if container.get("name") == "scratch":
+            return str(container.get("image", ""))
+    ref = policy.spec.verification.scratch.server_secret_ref
+    return f"Secret {ref.name}" if ref is not None else None
 
 
 async def _record(
@@ -234,10 +306,15 @@ async def _record(
     done_at: datetime,
     rto: float | None,
     seconds: float,
+    assertions_failed: list[str] | None = None,
+    scratch: str | None = None,
 ) -> None:
-    """Write one verification result into the Backup, with its Events and metrics."""
+    """Write one verification result into the Backup, with its Events, metrics and audit."""
     name = backup["metadata"]["name"]
     shown = "integrity" if level == "none" else level
+    restored = shown != "integrity"
+    configured = len(policy.spec.verification.assertions or [])
+    checked = configured if restored and configured and (passed or assertions_failed) else None
     patch: dict[str, Any] = {
         "verification": {
             "level": shown,
@@ -246,6 +323,9 @@ async def _record(
             "rtoSeconds": rto,
             "reason": reason,
             "message": message,
+            "scratch": scratch,
+            "assertionsChecked": checked,
+            "assertionsFailed": list(assertions_failed) if assertions_failed else None,
         }
     }
     if passed:
@@ -261,3 +341,47 @@ async def _record(
     rt.metrics.record_verification_run(
         policy.namespace, policy.name, "succeeded" if passed else "failed", seconds
     )
+    details: dict[str, Scalar] = {"level": shown, "corrupt": patch.get("corrupt", False)}
+    if rto is not None:
+        details["rtoSeconds"] = rto
+    if checked is not None:
+        details["assertionsChecked"] = checked
+        details["assertionsFailed"] = len(assertions_failed or [])
+    await audit(
+        rt,
+        namespace=policy.namespace,
+        policy=policy.name,
+        store=await audit_store(rt, policy),
+        prefix=policy.spec.storage.prefix,
+        action=AuditAction.VERIFICATION,
+        result=AuditResult.SUCCEEDED if passed else AuditResult.FAILED,
+        reason=reason,
+        backup=name,
+        region=policy.spec.storage.region,
+        duration_seconds=seconds,
+        details=details,
+        time=done_at,
+    )
+
+
+async def open_data_key(
+    rt: Runtime,
+    policy: PolicyRef,
+    backup: Mapping[str, Any],
+    *,
+    store: ObjectStore,
+    keys: KeySource,
+) -> bytes:
+    """Read ``backup``'s manifest and open its data key with the key ring or KMS.
+
+    The restore path's way in (verify reads the manifest first for its sidecar): the key ring
+    stays in the operator, and only this one backup's data key goes to the Job, through its
+    per-Job Secret.
+
+    Raises:
+        CryptoError: The manifest is not ours or no key opens it.
+        StorageError: The manifest cannot be read.
+    """
+    _, manifest_key = stored_keys(policy, backup)
+    manifest = from_json(await asyncio.to_thread(store.get_bytes, manifest_key))
+    return open_manifest(manifest, _wrappers(rt, policy, keys))

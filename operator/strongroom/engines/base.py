@@ -45,8 +45,9 @@ class Connection:
     """Where a database lives and how to log in; the password is only ever a file path.
 
     Attributes:
-        host: Server host name or address.
-        port: Server TCP port.
+        host: Server host name or address; an absolute path is a Unix socket (PostgreSQL: the
+            socket directory; MariaDB/MySQL: the socket file), as for a verification sidecar.
+        port: Server TCP port (PostgreSQL also names its socket file after it).
         database: Database (PostgreSQL) or schema (MariaDB/MySQL) name.
         user: Login role or user.
         password_file: File holding the bare password (a Secret key mounted as a file);
@@ -153,4 +154,13 @@ class Engine(Protocol):
 
     def server_version(self, conn: Connection) -> str:
         """The server's version string."""
+        ...
+
+    def query_value(self, conn: Connection, statement: str) -> str | None:
+        """Run ``statement`` in a read-only transaction; return row 1, column 1 as text.
+
+        Raises:
+            EngineError: The statement failed or tried to write; the message carries the
+                server's error code only, never its text (which may quote row data).
+        """
         ...

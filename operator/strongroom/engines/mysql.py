@@ -23,7 +23,7 @@ import hashlib
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from enum import StrEnum
 from pathlib import Path
@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 import pymysql
 import pymysql.cursors
 
+from strongroom.api.erasure import ErasureDelete
 from strongroom.api.fingerprints import TableFingerprint
 from strongroom.engines.base import Connection, Engine, TLSMode, read_password
 from strongroom.engines.tooling import (
@@ -42,6 +43,7 @@ from strongroom.engines.tooling import (
     feed,
     find_tool,
     private_dir,
+    redact_values,
     scrub,
     tool_version,
     write_secret_file,
@@ -115,14 +117,21 @@ def tls_flags(tls: TLSMode, *, mariadb: bool) -> list[str]:
 
 def client_argv(tool: str, defaults: Path, conn: Connection, *, mariadb: bool) -> list[str]:
     """Common arguments of the dump tool and the client; the password stays in ``defaults``."""
+    if is_socket(conn):
+        where = [f"--socket={conn.host}", "--protocol=SOCKET"]
+    else:
+        where = [f"--host={conn.host}", f"--port={conn.port}", "--protocol=TCP"]
     return [
         tool,
         f"--defaults-extra-file={defaults}",  # must come first
-        f"--host={conn.host}",
-        f"--port={conn.port}",
-        "--protocol=TCP",
+        *where,
         *tls_flags(conn.tls, mariadb=mariadb),
     ]
+
+
+def is_socket(conn: Connection) -> bool:
+    """Whether ``conn.host`` is a Unix socket file (a verification sidecar) rather than a host."""
+    return conn.host.startswith("/")
 
 
 def dump_argv(tool: str, defaults: Path, conn: Connection, *, mariadb: bool) -> list[str]:
@@ -158,8 +167,9 @@ def connect(conn: Connection, password: str | None, *, raw: bool = False) -> Any
             context.verify_mode = ssl.CERT_NONE
     try:
         session = pymysql.connect(
-            host=conn.host,
+            host="localhost" if is_socket(conn) else conn.host,
             port=conn.port,
+            unix_socket=conn.host if is_socket(conn) else None,
             user=conn.user,
             password=password or "",
             database=conn.database,
@@ -425,6 +435,27 @@ class MySQLEngine:
             with contextlib.suppress(pymysql.Error, OSError):
                 session.close()
 
+    def query_value(self, conn: Connection, statement: str) -> str | None:
+        """Row 1, column 1 of ``statement`` as text, in a read-only transaction."""
+        password = read_password(conn)
+        session = connect(conn, password, raw=True)
+        try:
+            with session.cursor() as cur:
+                cur.execute("START TRANSACTION READ ONLY")
+                cur.execute(statement)
+                row = cur.fetchone() if cur.description else None
+                cur.execute("ROLLBACK")
+        except pymysql.Error as exc:
+            code = exc.args[0] if exc.args else "unknown"
+            raise EngineError(
+                f"query failed on {conn.describe()} with MariaDB/MySQL error {code}",
+                reason="QueryFailed",
+            ) from None
+        finally:
+            with contextlib.suppress(pymysql.Error, OSError):
+                session.close()
+        return None if not row or row[0] is None else _text(row[0])
+
     def tool_versions(self) -> dict[str, str]:
         """Dump and client tool versions."""
         return {
@@ -452,6 +483,54 @@ def _run_into(future: Future[tuple[TableFingerprint, ...]], session: Any, databa
         future.set_result(table_fingerprints(session, database))
     except BaseException as exc:  # noqa: BLE001 - handed to the reader of .fingerprints
         future.set_exception(exc)
+
+
+def erase_by_key(conn: Connection, deletes: Sequence[ErasureDelete]) -> int:
+    """Run one erasure entry's deletes in one transaction; return the rows deleted.
+
+    Tables are those of ``conn.database`` (the restore target; ``schema`` is ignored), quoted
+    as identifiers; key values are bound as parameters, never pasted into SQL. After the
+    deletes no row with those keys may remain, else the whole entry is rolled back. Error text
+    is stripped of quoted literals, which could be key values (personal data).
+    """
+    password = read_password(conn)
+    session = connect(conn, password)
+    deleted, current = 0, ""
+    try:
+        session.begin()
+        with session.cursor() as cur:
+            for step in deletes:
+                current = step.table
+                cur.execute(_erase_sql("DELETE FROM", step), tuple(step.values))
+                deleted += int(cur.rowcount)
+            for step in deletes:
+                current = step.table
+                cur.execute(_erase_sql("SELECT COUNT(*) FROM", step), tuple(step.values))
+                left = int(cast("int", cur.fetchone()[0]))
+                if left:
+                    session.rollback()
+                    raise EngineError(
+                        f"erasure in {current}: {left} row(s) still match after the delete; "
+                        "the entry was rolled back",
+                        reason="ErasureIncomplete",
+                    )
+        session.commit()
+    except pymysql.Error as exc:
+        with contextlib.suppress(pymysql.Error, OSError):
+            session.rollback()
+        raise EngineError(
+            f"erasure in {current} failed: {scrub(redact_values(str(exc)), [password])}",
+            reason="ErasureFailed",
+        ) from None
+    finally:
+        with contextlib.suppress(pymysql.Error, OSError):
+            session.close()
+    return deleted
+
+
+def _erase_sql(verb: str, step: ErasureDelete) -> str:
+    marks = ", ".join(["%s"] * len(step.values))
+    return f"{verb} {_ident(step.table)} WHERE {_ident(step.column)} IN ({marks})"
 
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ import hashlib
 import re
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
@@ -26,6 +26,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from strongroom.api.erasure import ErasureDelete
 from strongroom.api.fingerprints import TableFingerprint
 from strongroom.engines.base import Connection, Engine, TLSMode, read_password
 from strongroom.engines.tooling import (
@@ -36,6 +37,7 @@ from strongroom.engines.tooling import (
     feed,
     find_tool,
     private_dir,
+    redact_values,
     scrub,
     tool_version,
     write_secret_file,
@@ -329,6 +331,21 @@ class PostgresEngine:
                     f"database {name} on {conn.host}:{conn.port}: {scrub(str(exc), [password])}"
                 ) from exc
 
+    def query_value(self, conn: Connection, statement: str) -> str | None:
+        """Row 1, column 1 of ``statement`` as text, in a read-only transaction."""
+        with contextlib.closing(connect(conn, read_password(conn))) as session:
+            try:
+                session.execute(b"BEGIN TRANSACTION READ ONLY")
+                cur = session.execute(statement.encode())
+                row = cur.fetchone() if cur.description else None
+                session.execute(b"ROLLBACK")
+            except psycopg.Error as exc:
+                raise EngineError(
+                    f"query failed on {conn.describe()} with SQLSTATE {exc.sqlstate or 'unknown'}",
+                    reason="QueryFailed",
+                ) from None
+        return None if not row or row[0] is None else str(row[0])
+
     def tool_versions(self) -> dict[str, str]:
         """``pg_dump`` and ``pg_restore`` versions."""
         return {name: tool_version(self._tool(name)) for name in ("pg_dump", "pg_restore")}
@@ -349,6 +366,54 @@ def _run_into(
         future.set_result(table_fingerprints(session))
     except BaseException as exc:  # noqa: BLE001 - handed to the reader of .fingerprints
         future.set_exception(exc)
+
+
+def erase_by_key(conn: Connection, deletes: Sequence[ErasureDelete]) -> int:
+    """Run one erasure entry's deletes in one transaction; return the rows deleted.
+
+    Table and column are quoted as identifiers and the key values bound as parameters (never
+    pasted into SQL). After the deletes, no row with those keys may remain, else the whole
+    entry is rolled back. Errors carry PostgreSQL's primary message only: its DETAIL line
+    quotes key values, which are personal data.
+    """
+    password = read_password(conn)
+    deleted = 0
+    with contextlib.closing(connect(conn, password)) as session:
+        current = ""
+        try:
+            with session.transaction():
+                for step in deletes:
+                    current = f"{step.schema_name or 'public'}.{step.table}"
+                    deleted += session.execute(
+                        _erase_sql("DELETE FROM", step), step.values
+                    ).rowcount
+                for step in deletes:
+                    current = f"{step.schema_name or 'public'}.{step.table}"
+                    row = session.execute(_erase_sql("SELECT count(*) FROM", step), step.values)
+                    left = row.fetchone()
+                    if left and int(cast("int", left[0])):
+                        raise EngineError(
+                            f"erasure in {current}: {left[0]} row(s) still match after the "
+                            "delete; the entry was rolled back",
+                            reason="ErasureIncomplete",
+                        )
+        except psycopg.Error as exc:
+            primary = exc.diag.message_primary or type(exc).__name__
+            raise EngineError(
+                f"erasure in {current} failed: {scrub(redact_values(primary), [password])}",
+                reason="ErasureFailed",
+            ) from None
+    return deleted
+
+
+def _erase_sql(verb: str, step: ErasureDelete) -> sql.Composed:
+    marks = sql.SQL(", ").join(sql.Placeholder() * len(step.values))
+    return sql.SQL("{} {} WHERE {} IN ({})").format(
+        sql.SQL(verb),
+        sql.Identifier(step.schema_name or "public", step.table),
+        sql.Identifier(step.column),
+        marks,
+    )
 
 
 if TYPE_CHECKING:

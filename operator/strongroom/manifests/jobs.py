@@ -18,6 +18,11 @@ What every Job gets, and why:
   (F2); exit code 2 (job file refused) fails the Job at once, since a retry cannot help.
 * ``terminationMessagePolicy: File``: the agent's result (``AgentResult``) is read back from the
   pod's termination message.
+* A verify Job without a named scratch server gets a scratch database as a native sidecar (an
+  init container with ``restartPolicy: Always``, stopped when the agent ends): the official
+  image of the source's kind and version, restricted like the agent, data in an ``emptyDir``,
+  no network listener — the agent reaches it over a Unix socket in a shared ``emptyDir``, which
+  also works where pods share the host network (the test suite's process kubelet).
 """
 
 from __future__ import annotations
@@ -27,8 +32,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from strongroom.api.common import Engine
 from strongroom.api.policy import BackupPolicySpec, JobTemplateSpec, TLSMode
+from strongroom.api.restore import RestoreTarget
 from strongroom.manifests.labels import (
+    RESTORE,
     JobRole,
     job_labels,
     job_name,
@@ -53,6 +61,9 @@ S3_SECRET_KEY_FILE: Final = f"{S3_DIR}/secret-access-key"
 S3_CA_DIR: Final = "/var/run/strongroom/s3-ca"
 S3_CA_FILE: Final = f"{S3_CA_DIR}/ca.crt"
 SCRATCH_DIR: Final = "/var/run/strongroom/scratch"
+#: Where the agent sees the scratch sidecar's Unix socket (an emptyDir shared with the sidecar).
+SCRATCH_SOCKET_DIR: Final = "/var/run/strongroom/scratch-socket"
+SIDECAR: Final = "scratch"
 TERMINATION_LOG: Final = "/dev/termination-log"
 #: Exit code of the agent when its job file is refused; a retry cannot help.
 EXIT_BAD_CONFIG: Final = 2
@@ -98,6 +109,89 @@ class SecretFiles:
     secret: str
     items: tuple[tuple[str, str], ...]
     mount_path: str
+
+
+@dataclass(frozen=True)
+class SidecarLayout:
+    """How an official database image is run as a socket-only scratch server."""
+
+    args: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    data_dir: str
+    socket_dir: str
+    #: The socket as the agent addresses it: a directory (libpq) or the socket file.
+    agent_host: str
+    port: int
+    user: str
+
+
+SIDECAR_LAYOUTS: Final = {
+    Engine.POSTGRESQL: SidecarLayout(
+        args=(
+            "postgres", "-c", "listen_addresses=", "-c",
+            "unix_socket_directories=/var/run/postgresql", "-c", "fsync=off",
+        ),
+        env=(
+            ("PGDATA", "/var/lib/postgresql/data/pgdata"),
+            # Trust is safe here: the socket is only in this pod's own emptyDir.
+            ("POSTGRES_HOST_AUTH_METHOD", "trust"),
+        ),
+        data_dir="/var/lib/postgresql/data",
+        socket_dir="/var/run/postgresql",
+        agent_host=SCRATCH_SOCKET_DIR,
+        port=5432,
+        user="postgres",
+    ),
+    Engine.MYSQL: SidecarLayout(
+        args=(
+            "--skip-networking", "--socket=/run/mysqld/mysqld.sock",
+            "--pid-file=/run/mysqld/mysqld.pid",
+        ),
+        env=(
+            ("MARIADB_ALLOW_EMPTY_ROOT_PASSWORD", "1"),
+            ("MYSQL_ALLOW_EMPTY_PASSWORD", "yes"),
+            ("MARIADB_INITDB_SKIP_TZINFO", "1"),
+            ("MYSQL_INITDB_SKIP_TZINFO", "1"),
+        ),
+        data_dir="/var/lib/mysql",
+        socket_dir="/run/mysqld",
+        agent_host=f"{SCRATCH_SOCKET_DIR}/mysqld.sock",
+        port=3306,
+        user="root",
+    ),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ScratchSidecar:
+    """The scratch database of a verify pod: which image, for which engine."""
+
+    image: str
+    engine: Engine
+
+    @property
+    def layout(self) -> SidecarLayout:
+        """Arguments, environment and paths of this engine's image."""
+        return SIDECAR_LAYOUTS[self.engine]
+
+
+def _sidecar_container(sidecar: ScratchSidecar, resources: dict[str, Any]) -> dict[str, Any]:
+    layout = sidecar.layout
+    return {
+        "name": SIDECAR,
+        "image": sidecar.image,
+        "imagePullPolicy": "IfNotPresent",
+        "restartPolicy": "Always",
+        "args": list(layout.args),
+        "env": [{"name": k, "value": v} for k, v in layout.env],
+        "resources": resources,
+        "securityContext": copy.deepcopy(RESTRICTED_CONTAINER),
+        "volumeMounts": [
+            {"name": "scratch-data", "mountPath": layout.data_dir},
+            {"name": "scratch-socket", "mountPath": layout.socket_dir},
+            {"name": "scratch-tmp", "mountPath": "/tmp"},  # noqa: S108 - an emptyDir, per pod
+        ],
+    }
 
 
 def policy_secret_files(spec: BackupPolicySpec, role: JobRole) -> tuple[SecretFiles, ...]:
@@ -206,6 +300,8 @@ def build_job(
     role: JobRole,
     settings: JobSettings,
     extra_files: tuple[SecretFiles, ...] = (),
+    sidecar: ScratchSidecar | None = None,
+    owner: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the Job of ``role`` for the Backup object ``backup`` of ``policy``.
 
@@ -216,13 +312,19 @@ def build_job(
         role: backup, verify or restore.
         settings: Operator-wide image, ServiceAccount and defaults.
         extra_files: More Secret files (a restore target's credentials).
+        sidecar: The scratch database of a verify Job without a named scratch server.
+        owner: The object the Job works for when it is not the Backup (a Restore): the Job is
+            named after it, owned by it and labelled with it.
     """
     meta = backup["metadata"]
-    name = job_name(meta["name"], role)
+    parent = backup if owner is None else owner
+    name = job_name(parent["metadata"]["name"], role)
     labels = job_labels(policy, meta["name"], role)
+    if owner is not None:
+        labels[RESTORE] = owner["metadata"]["name"]
     template = spec.job_template
     files = (*policy_secret_files(spec, role), *extra_files)
-    container = {
+    container: dict[str, Any] = {
         "name": CONTAINER,
         "image": settings.image,
         "imagePullPolicy": "IfNotPresent",
@@ -243,11 +345,22 @@ def build_job(
         "volumes": _volumes(key_secret_name(name), files),
         **_placement(template),
     }
+    if sidecar is not None:
+        pod_spec["initContainers"] = [_sidecar_container(sidecar, _resources(template, settings))]
+        pod_spec["volumes"] += [
+            {"name": name, "emptyDir": {}}
+            for name in ("scratch-data", "scratch-socket", "scratch-tmp")
+        ]
+        container["volumeMounts"].append(
+            {"name": "scratch-socket", "mountPath": SCRATCH_SOCKET_DIR}
+        )
     backoff = settings.backoff_limit
     deadline = settings.active_deadline_seconds
     if template is not None:
         backoff = template.backoff_limit if template.backoff_limit is not None else backoff
         deadline = template.active_deadline_seconds or deadline
+    if role is JobRole.RESTORE:
+        backoff = 0  # a second attempt would meet a half-written target; a person decides
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -255,7 +368,7 @@ def build_job(
             "name": name,
             "namespace": meta["namespace"],
             "labels": labels,
-            "ownerReferences": [owner_reference(backup)],
+            "ownerReferences": [owner_reference(parent)],
         },
         "spec": {
             "backoffLimit": backoff,
@@ -277,3 +390,24 @@ def build_job(
             "template": {"metadata": {"labels": dict(labels)}, "spec": pod_spec},
         },
     }
+
+
+#: Where a restore Job finds the target's password and CA bundle.
+TARGET_DIR: Final = "/var/run/strongroom/target"
+TARGET_PASSWORD_FILE: Final = f"{TARGET_DIR}/password"
+TARGET_CA_DIR: Final = "/var/run/strongroom/target-ca"
+TARGET_CA_FILE: Final = f"{TARGET_CA_DIR}/ca.crt"
+
+
+def restore_target_files(target: RestoreTarget) -> tuple[SecretFiles, ...]:
+    """Return the restore target's Secrets as files: its password, and its CA when verified."""
+    creds = target.credentials_secret_ref
+    files = [
+        SecretFiles(
+            "target-credentials", creds.name, ((creds.password_key, "password"),), TARGET_DIR
+        )
+    ]
+    if target.tls.mode is not TLSMode.DISABLE and target.tls.ca_secret_ref is not None:
+        ca = target.tls.ca_secret_ref
+        files.append(SecretFiles("target-ca", ca.name, ((ca.key, "ca.crt"),), TARGET_CA_DIR))
+    return tuple(files)

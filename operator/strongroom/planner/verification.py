@@ -11,14 +11,18 @@ the only proof a backup is worth keeping. What triggers one, in order of the spe
   ``verification.maxAge`` (or after a failure), so a policy left to defaults stays compliant.
 
 The candidate is always the newest good backup not yet verified; one verification runs at a
-time per policy.
+time per policy. Levels above integrity restore into a scratch server: a named one, or by
+default a sidecar whose image matches the source server's version (:func:`sidecar_image`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
+from strongroom.api.common import Engine
 from strongroom.api.policy import BackupPolicySpec
 from strongroom.planner.model import Observed, ObservedBackup, VerifyBackup
 from strongroom.planner.reasons import Reason
@@ -95,3 +99,38 @@ def decide(
         return VerificationDecision(due=True, reason=reason, action=None, next_due=next_due)
     action = VerifyBackup(target.name, spec.level, reason)
     return VerificationDecision(due=True, reason=reason, action=action, next_due=next_due)
+
+
+#: Official images of the scratch sidecar, by server family (``{version}`` is major[.minor]).
+SIDECAR_IMAGES: Final = {
+    "postgresql": "docker.io/library/postgres:{version}",
+    "mariadb": "docker.io/library/mariadb:{version}",
+    "mysql": "docker.io/library/mysql:{version}",
+}
+_VERSION = re.compile(r"^\s*(\d+)(?:\.(\d+))?")
+
+
+def sidecar_image(engine: Engine, server_version: str, configured: str | None = None) -> str:
+    """Return the scratch sidecar's image: ``configured`` if set, else the source's own kind.
+
+    The dump restores safely into a server of the same major version (PostgreSQL ``15``;
+    MariaDB/MySQL ``major.minor``, their release series), read from the manifest's
+    ``server_version``. Without a usable version the engine's current image is used.
+
+    Args:
+        engine: The policy's engine (``mysql`` covers MariaDB and MySQL).
+        server_version: The source server's version string recorded at backup time.
+        configured: ``spec.verification.scratch.image``, which always wins.
+    """
+    if configured:
+        return configured
+    match = _VERSION.match(server_version)
+    if engine is Engine.POSTGRESQL:
+        family, version = "postgresql", match.group(1) if match else "latest"
+    else:
+        family = "mariadb" if "mariadb" in server_version.lower() else "mysql"
+        if match and match.group(2) is not None:
+            version = f"{match.group(1)}.{match.group(2)}"
+        else:
+            version = match.group(1) if match else "latest"
+    return SIDECAR_IMAGES[family].format(version=version)
