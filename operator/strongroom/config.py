@@ -72,16 +72,29 @@ class OperatorConfig(BaseSettings):
         gt=0,
         le=3600,
         description=(
-            "Seconds between two looks at each policy. 10 s keeps a per-minute schedule on "
-            "time and notices finished Jobs quickly; a tick with nothing due is one list call."
+            "Longest sleep of each policy's loop between two looks at the shared indexes. "
+            "Slots do not wait for it (the loop wakes at the planner's next_wake); it bounds "
+            "how late a finished Job or a changed Backup is noticed. A look with nothing "
+            "changed makes no API call, so 10 s costs little even for 1,000 policies."
         ),
     )
     resync_interval: float = Field(
         default=60.0,
         gt=0,
         description=(
-            "Seconds after which a policy gets a full look (references, bucket, plan, status) "
-            "even when nothing changed; keeps lastCheckTime fresh and notices changed Secrets."
+            "Seconds (spread ±25 % per policy) after which a Ready policy gets a full look "
+            "(Secrets, key ring, bucket, plan, status, metrics) even when nothing changed: "
+            "notices a deleted or changed Secret, which no index watches, within a minute."
+        ),
+    )
+    max_concurrent_looks: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        description=(
+            "Full looks in progress at once. More do not go faster on one Python process; "
+            "fewer keep the peak memory of a fleet's start small. A due slot's Backup is "
+            "created outside this bound, so slots stay on time while looks queue."
         ),
     )
     timer_initial_delay: float = Field(
@@ -158,6 +171,24 @@ class OperatorConfig(BaseSettings):
             "a failed check is retried on every tick."
         ),
     )
+    allowed_regions: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Data residency for the whole cluster (comma-separated in "
+            "STRONGROOM_ALLOWED_REGIONS; chart value residency.allowedRegions): the only regions "
+            "buckets and KMS keys may really be in. Empty (default) restricts nothing. A "
+            "policy's spec.storage.allowedRegions can narrow this list, never widen it."
+        ),
+    )
+    coverage_interval: float = Field(
+        default=300.0,
+        ge=0,
+        description=(
+            "Seconds between two scans for databases no policy protects (Services and "
+            "StatefulSets, exported as strongroom_unprotected_databases); 0 turns the scan off. "
+            "Five minutes makes a forgotten database an alert within the alert's own delay."
+        ),
+    )
     s3_max_attempts: int = Field(
         default=3,
         ge=1,
@@ -165,7 +196,7 @@ class OperatorConfig(BaseSettings):
         description="botocore attempts for the operator's own S3 calls (retention, checks).",
     )
 
-    @field_validator("namespaces", mode="before")
+    @field_validator("namespaces", "allowed_regions", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

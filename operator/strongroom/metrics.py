@@ -290,6 +290,12 @@ class OperatorMetrics:
             "Database-looking Services/StatefulSets no BackupPolicy protects (coverage).",
             ["namespace"], registry=self.registry,
         )  # fmt: skip
+        self._resident = Gauge(
+            "strongroom_policy_resident",
+            "Data residency: 1 when the bucket (really) and the KMS key are in allowed regions, "
+            "0 when refused, NaN when the bucket's location could not be read.",
+            labels, registry=self.registry,
+        )  # fmt: skip
 
     def observe_policy(self, namespace: str, name: str, snapshot: PolicyMetricsSnapshot) -> None:
         """Replace the policy's snapshot; a new policy's counters start at 0."""
@@ -304,6 +310,7 @@ class OperatorMetrics:
                 _remove(counter, namespace, name, result)
         for histogram in (self._backup_duration, self._verification_duration):
             _remove(histogram, namespace, name)
+        _remove(self._resident, namespace, name)
 
     def record_backup_run(
         self,
@@ -336,6 +343,10 @@ class OperatorMetrics:
         self._unprotected.clear()
         for namespace, count in sorted(namespace_counts.items()):
             self._unprotected.labels(namespace).set(float(count))
+
+    def observe_residency(self, namespace: str, policy: str, resident: bool | None) -> None:
+        """Set the policy's residency verdict (``None``: the bucket location is unknown)."""
+        self._resident.labels(namespace, policy).set(_verdict(resident))
 
     def record_reconcile_error(self, kind: str) -> None:
         """Count a reconcile attempt that raised for a resource of ``kind``."""
@@ -382,7 +393,7 @@ def _checked(result: str) -> str:
     return result
 
 
-def _remove(metric: Counter | Histogram, *labels: str) -> None:
+def _remove(metric: Counter | Histogram | Gauge, *labels: str) -> None:
     with contextlib.suppress(KeyError):  # never recorded: nothing to remove
         metric.remove(*labels)
 

@@ -1,10 +1,17 @@
 """Readiness: what the schema cannot check, checked before any run starts.
 
-Referenced Secrets exist and hold their keys, the bucket answers (a success is trusted for
-``bucket_check_interval``), the spec parses, and the Job ServiceAccount exists. Each problem is
+Referenced Secrets exist and hold their keys, the bucket answers and is where residency allows
+(a success is trusted for ``bucket_check_interval``), the spec parses, and the Job
+ServiceAccount exists. Each problem is
 a :class:`~strongroom.errors.StrongroomError` whose ``reason`` becomes the ``Ready`` condition's
 reason (``SecretMissing``, ``SecretKeyMissing``, ``BucketNotFound`` …) and whose message names
 the field and the fix.
+
+Residency is judged on the bucket's real location (``GetBucketLocation``), not the declared
+region, and on the KMS key's region, against the policy's ``spec.storage.allowedRegions``
+narrowed by the operator's cluster-wide ``allowedRegions``. Outside → ``RegionNotAllowed``
+(or ``BucketRegionMismatch``/``KMSRegionNotAllowed``), so no Job starts; the verdict is
+exported as ``strongroom_policy_resident``. Without any list no location is read.
 """
 
 from __future__ import annotations
@@ -20,6 +27,12 @@ from strongroom.controller.runtime import PolicyMemory, Runtime, secret_value
 from strongroom.errors import ConfigError, KubeError, StorageError
 from strongroom.kube.base import SECRETS, SERVICE_ACCOUNTS
 from strongroom.manifests.secrets import build_job_service_account
+from strongroom.planner.residency import (
+    ResidencyVerdict,
+    allowed_regions,
+    check_residency,
+    kms_key_region,
+)
 from strongroom.storage.base import ObjectStore
 
 _FORBIDDEN: Final = 403
@@ -83,9 +96,13 @@ async def check_references(rt: Runtime, namespace: str, spec: BackupPolicySpec) 
 
 
 async def check_bucket(
-    rt: Runtime, namespace: str, spec: BackupPolicySpec, memory: PolicyMemory
+    rt: Runtime, namespace: str, spec: BackupPolicySpec, memory: PolicyMemory, *, policy: str
 ) -> ObjectStore:
-    """Return a store for the policy's bucket, checked (at most every few minutes) to answer."""
+    """Return a store for the policy's bucket, checked (at most every few minutes) to answer.
+
+    The same check judges residency; a refusal is not trusted like a success, so it is
+    repeated on every look until the bucket or the rules change.
+    """
     store = await rt.stores(namespace, spec)
     if rt.monotonic() < memory.bucket_ok_until:
         return store
@@ -97,8 +114,38 @@ async def check_bucket(
             reason=exc.reason,
             retryable=exc.retryable,
         ) from None
+    verdict = await check_store_residency(rt, spec, store)
+    known = None if verdict.status == "Unknown" else verdict.allowed
+    rt.metrics.observe_residency(namespace, policy, known)
+    if not verdict.allowed:
+        raise ConfigError(f"spec.storage: {verdict.message}", reason=verdict.reason.value)
     memory.bucket_ok_until = rt.monotonic() + rt.config.bucket_check_interval
     return store
+
+
+async def check_store_residency(
+    rt: Runtime, spec: BackupPolicySpec, store: ObjectStore
+) -> ResidencyVerdict:
+    """Return the residency verdict of the policy's bucket (real location) and KMS key."""
+    allowed = allowed_regions(spec.storage.allowed_regions, rt.config.allowed_regions)
+    rule = "spec.storage.allowedRegions"
+    if rt.config.allowed_regions:
+        rule = (
+            "the operator's allowedRegions (chart value residency.allowedRegions)"
+            if spec.storage.allowed_regions is None
+            else f"{rule} narrowed by the operator's allowedRegions"
+        )
+    encryption = spec.encryption
+    kms = kms_key_region(encryption.kms_key_id, encryption.kms_region, spec.storage.region)
+    if allowed is None:
+        return check_residency(None, spec.storage.region, spec.storage.region, kms)
+    try:
+        location: str | None = await asyncio.to_thread(store.bucket_region)
+    except StorageError:
+        location = None
+    return check_residency(
+        allowed, spec.storage.region, location, kms, location_known=location is not None, rule=rule
+    )
 
 
 def _probe_prefix(spec: BackupPolicySpec) -> str:

@@ -21,6 +21,7 @@ from strongroom.api.policy import BackupPolicySpec
 from strongroom.config import OperatorConfig
 from strongroom.kube.base import SECRETS, KubeClient
 from strongroom.manifests.jobs import JobSettings
+from strongroom.planner.model import Observed
 from strongroom.storage.base import ObjectStore
 from strongroom.storage.config import Credentials, StorageConfig
 
@@ -52,8 +53,32 @@ class MetricsSink(Protocol):
     ) -> None:
         """Count a finished verification run."""
 
+    def observe_residency(self, namespace: str, policy: str, resident: bool | None) -> None:
+        """Set the policy's data-residency verdict (``None`` = unknown)."""
+
     def record_reconcile_error(self, kind: str) -> None:
         """Count a failed reconcile."""
+
+
+@dataclass(frozen=True)
+class CachedLook:
+    """What the last full look of a Ready policy observed, for a planned look at next_wake.
+
+    Typed and small (the planner's view, not the API bodies), so a fleet keeps little of it;
+    it is used only while nothing changed since (same generation, same children digest).
+    """
+
+    generation: int | None
+    spec: BackupPolicySpec
+    observed: Observed
+    #: (check, status, reason) of each compliance verdict: a change needs a full look.
+    verdicts: tuple[tuple[str, str, str], ...]
+
+
+def spread(namespace: str, name: str) -> float:
+    """Return a per-policy factor in [0.75, 1.25) so a fleet created together resyncs apart."""
+    digest = hashlib.sha256(f"{namespace}/{name}".encode()).digest()
+    return 0.75 + int.from_bytes(digest[:4], "big") / 2**33
 
 
 @dataclass
@@ -67,6 +92,8 @@ class PolicyMemory:
     notes_posted: set[str] = field(default_factory=set)
     bucket_ok_until: float = 0.0
     resync_at: float = 0.0
+    spread: float = 1.0
+    observed: CachedLook | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -82,10 +109,19 @@ class Runtime:
     monotonic: Callable[[], float] = field(default=lambda: asyncio.get_running_loop().time())
     kms: Callable[[BackupPolicySpec], Any] | None = None
     memory: dict[tuple[str, str], PolicyMemory] = field(default_factory=dict)
+    #: Bounds the full looks in progress: a fleet's looks queue instead of all holding
+    #: requests and responses at once (memory), and a slot's Backup is not stuck behind them.
+    looks: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.looks = asyncio.Semaphore(self.config.max_concurrent_looks)
 
     def remember(self, namespace: str, name: str) -> PolicyMemory:
         """Return the memory of one policy (created empty on first use)."""
-        return self.memory.setdefault((namespace, name), PolicyMemory())
+        memory = self.memory.get((namespace, name))
+        if memory is None:
+            memory = self.memory[(namespace, name)] = PolicyMemory(spread=spread(namespace, name))
+        return memory
 
     def forget(self, namespace: str, name: str) -> None:
         """Drop the memory of a deleted policy."""

@@ -66,6 +66,7 @@ def check_residency(
     kms_region: str | None = None,
     *,
     location_known: bool = True,
+    rule: str = "spec.storage.allowedRegions",
 ) -> ResidencyVerdict:
     """Return whether storage and KMS key are resident in ``allowed_regions``.
 
@@ -78,6 +79,7 @@ def check_residency(
         location_known: ``False`` when the location could not be read (an outage or no
             ``s3:GetBucketLocation`` right): the declared region is judged, and a verdict that
             would otherwise pass is Unknown.
+        rule: Where ``allowed_regions`` came from, named in messages so people know what to fix.
 
     Returns:
         A verdict; the bucket's real region is the effective one and decides.
@@ -112,7 +114,7 @@ def check_residency(
             (
                 ResidencyReason.REGION_NOT_ALLOWED,
                 (
-                    f"the bucket is in {effective}, outside spec.storage.allowedRegions "
+                    f"the bucket is in {effective}, outside {rule} "
                     f"{', '.join(allowed)}; use a bucket in an allowed region"
                 ),
             ),
@@ -122,7 +124,7 @@ def check_residency(
             (
                 ResidencyReason.KMS_REGION_NOT_ALLOWED,
                 (
-                    f"the KMS key is in {kms_region}, outside spec.storage.allowedRegions "
+                    f"the KMS key is in {kms_region}, outside {rule} "
                     f"{', '.join(allowed)}; use a KMS key in an allowed region"
                 ),
             )
@@ -146,6 +148,38 @@ def check_residency(
         (ResidencyReason.RESIDENT,),
         f"the bucket is in {effective}"
         + (f" and the KMS key in {kms_region}" if kms_region else "")
-        + f", within spec.storage.allowedRegions {', '.join(allowed)}",
+        + f", within {rule} {', '.join(allowed)}",
         effective,
     )
+
+
+def allowed_regions(
+    policy_regions: Collection[str] | None, cluster_regions: Collection[str]
+) -> list[str] | None:
+    """Return the regions a policy may use: its own list narrowed by the cluster-wide default.
+
+    Why narrow rather than override: the operator's ``allowedRegions`` (chart value
+    ``residency.allowedRegions``) is the organisation's rule, a policy's
+    ``spec.storage.allowedRegions`` a team's; a team may be stricter, never looser. ``None``
+    means no restriction from either; an empty list (disjoint lists) allows nothing.
+    """
+    cluster = set(cluster_regions)
+    if policy_regions is None:
+        return sorted(cluster) if cluster else None
+    own = set(policy_regions)
+    return sorted(own & cluster if cluster else own)
+
+
+def kms_key_region(key_id: str | None, kms_region: str | None, storage_region: str) -> str | None:
+    """Return the region of the policy's KMS key, ``None`` without one.
+
+    A key ARN (``arn:aws:kms:eu-central-1:…``) names its region and wins; otherwise the key
+    lives where the operator's KMS client goes: ``spec.encryption.kmsRegion``, else the
+    storage region.
+    """
+    if key_id is None:
+        return None
+    parts = key_id.split(":")
+    if len(parts) >= 6 and parts[0] == "arn" and parts[2] == "kms" and parts[3]:  # noqa: PLR2004
+        return parts[3]
+    return kms_region or storage_region

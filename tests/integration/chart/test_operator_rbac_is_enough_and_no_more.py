@@ -28,6 +28,8 @@ OPERATOR_USES = [
     ("create", "events.events.k8s.io"),
     ("get", "serviceaccounts"),
     ("create", "serviceaccounts"),
+    ("list", "services"),
+    ("list", "statefulsets.apps"),
 ]
 #: Things the operator must never be able to do.
 OPERATOR_MUST_NOT = [
@@ -47,6 +49,11 @@ OPERATOR_MUST_NOT = [
     ("delete", "serviceaccounts"),
     ("update", "backuppolicies.strongroom.dev/status"),
     ("patch", "jobs.batch/status"),
+    ("get", "services"),
+    ("watch", "services"),
+    ("delete", "services"),
+    ("get", "statefulsets.apps"),
+    ("patch", "statefulsets.apps"),
 ]
 
 

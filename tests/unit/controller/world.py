@@ -68,6 +68,7 @@ class Metrics:
         self.runs: list[tuple[str, str, str, float]] = []
         self.errors: list[str] = []
         self.forgotten: list[tuple[str, str]] = []
+        self.resident: dict[tuple[str, str], bool | None] = {}
 
     def observe_policy(self, namespace: str, name: str, snapshot: Any) -> None:
         self.snapshots[(namespace, name)] = snapshot
@@ -90,6 +91,9 @@ class Metrics:
         self, namespace: str, policy: str, result: Any, duration_seconds: float
     ) -> None:
         pass
+
+    def observe_residency(self, namespace: str, policy: str, resident: bool | None) -> None:
+        self.resident[(namespace, policy)] = resident
 
     def record_reconcile_error(self, kind: str) -> None:
         self.errors.append(kind)
