@@ -76,6 +76,7 @@ class PolicyMetricsSnapshot:
         key_created: Creation time of the primary encryption key version.
         key_rotation_period_seconds: Rotation period of the key; ``None`` when not rotated by us.
         key_versions_in_use: Key versions still needed by retained backups.
+        manifests_pending_rewrap: Retained manifests not yet re-wrapped to the primary version.
         retained_backups: Backups currently kept by retention.
         compliance: Check name (``rpo``, ``retention``, ...) to verdict; ``None`` = unknown.
     """
@@ -93,6 +94,7 @@ class PolicyMetricsSnapshot:
     key_created: datetime | None = None
     key_rotation_period_seconds: float | None = None
     key_versions_in_use: int = 0
+    manifests_pending_rewrap: int = 0
     retained_backups: int = 0
     compliance: Mapping[str, bool | None] = field(default_factory=dict)
 
@@ -162,6 +164,9 @@ _POLICY_GAUGES: tuple[_Gauge, ...] = (
     _Gauge("strongroom_encryption_key_versions_in_use",
            "Key versions still needed to open retained backups.",
            lambda s: float(s.key_versions_in_use)),
+    _Gauge("strongroom_encryption_manifests_pending_rewrap",
+           "Retained manifests not yet re-wrapped to the primary key version (0 = rotation done).",
+           lambda s: float(s.manifests_pending_rewrap)),
     _Gauge("strongroom_policy_rpo_seconds",
            "The policy's recovery point objective (NaN = none set).",
            lambda s: _known(s.rpo_seconds)),

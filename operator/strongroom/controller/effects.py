@@ -27,7 +27,7 @@ from strongroom.api.common import BackupPhase
 from strongroom.audit.record import AuditAction, AuditResult
 from strongroom.controller.audit import audit
 from strongroom.controller.backups import PolicyRef, post
-from strongroom.controller.keys import execute_key_action
+from strongroom.controller.keys import KeyScope, execute_key_action
 from strongroom.controller.observe import backup_status
 from strongroom.controller.runtime import PolicyMemory, Runtime
 from strongroom.kube.base import BACKUP_POLICIES, BACKUPS, AlreadyExists
@@ -39,6 +39,7 @@ from strongroom.planner.model import (
     Action,
     CreateBackup,
     DeleteBackup,
+    DestroyKeyVersion,
     Plan,
     RetireKeyVersion,
     RewrapBackup,
@@ -142,7 +143,7 @@ async def apply_plan(
             if target is not None and store is not None:
                 await delete_backup(rt, policy, target, store, f"retention: {action.reason}")
         else:
-            await _other_action(rt, policy, action, memory)
+            await _other_action(rt, policy, action, memory, store=store, backups=by_name)
     for note in plan.notes:
         key = f"{note.reason}:{note.message}"
         if key not in memory.notes_posted:
@@ -154,19 +155,28 @@ async def apply_plan(
 
 
 async def _other_action(
-    rt: Runtime, policy: PolicyRef, action: Action, memory: PolicyMemory
+    rt: Runtime,
+    policy: PolicyRef,
+    action: Action,
+    memory: PolicyMemory,
+    *,
+    store: ObjectStore | None,
+    backups: Mapping[str, Mapping[str, Any]],
 ) -> None:
-    """Verification and key operations: recorded, executed where this version can."""
+    """Verification and key operations (the latter run by :mod:`strongroom.controller.keys`)."""
     if isinstance(action, VerifyBackup):
         return  # started by reconcile, which holds the store and the keys (controller.verify)
-    if isinstance(action, RotateKey | RewrapBackup | RetireKeyVersion):
-        await execute_key_action(
-            rt,
+    if isinstance(action, RotateKey | RewrapBackup | RetireKeyVersion | DestroyKeyVersion):
+        scope = KeyScope(
             namespace=policy.namespace,
+            policy=policy.name,
+            spec=policy.spec,
             involved=policy.involved,
-            action=action,
-            already=memory.notes_posted,
+            annotations=policy.body["metadata"].get("annotations") or {},
+            store=store,
+            manifests={name: stored_keys(policy, b)[1] for name, b in backups.items()},
         )
+        await execute_key_action(rt, scope, action, already=memory.notes_posted)
 
 
 async def write_policy_status(
@@ -237,6 +247,7 @@ def metrics_snapshot(
         if spec.encryption.key_ring_secret_ref
         else None,
         key_versions_in_use=len(plan.status.key_versions_in_use) if plan else 0,
+        manifests_pending_rewrap=len(plan.of_type(RewrapBackup)) if plan else 0,
         retained_backups=plan.status.retained_backups if plan else len(backups),
         compliance=compliance,
     )

@@ -1,32 +1,65 @@
-"""Key ring Secret: read it, create it on first use, wrap each backup's data key.
+"""Key ring Secret: read it, create it on first use, wrap each backup's data key, rotate it.
 
 Rules (RELIABILITY F4): a missing key ring is created only while the policy has no Backup at
 all — then nothing can be orphaned. Once backups exist, a missing or unreadable Secret is a
 ``Ready=False`` finding (``KeyRingMissing``/``KeyRingInvalid``) and no backup runs: there is
 never a plaintext fallback and never a silent new key that would strand old backups.
 
-Extension point: rotation, re-wrap and retirement (``RotateKey``, ``RewrapBackup``,
-``RetireKeyVersion`` planner actions) go through :func:`execute_key_action`, which today
-records a ``KeyOperationDeferred`` Event; the key-rotation work replaces its body.
+The planner's key actions (``RotateKey``, ``RewrapBackup``, ``RetireKeyVersion``,
+``DestroyKeyVersion``) are executed by :func:`execute_key_action`, each from a fresh read of
+the Secret, so a stale plan never undoes a newer state:
+
+* the Secret is changed only by merge patches that carry its ``resourceVersion`` (a concurrent
+  writer makes ours fail with 409 and the next look re-plans) and that add ``kek-vN`` keys or
+  delete destroyed ones, never rewrite one;
+* a manifest is re-wrapped in the safe order of :func:`strongroom.crypto.manifest.rewrap`, each
+  write checked against the ETag read (the object changed meanwhile: stop, re-plan);
+* retiring or destroying a version first reads every manifest under the policy's folder in the
+  bucket: Backup status alone may miss a manifest (an orphan, a half-finished re-wrap);
+  a version still referenced there is refused with an Event and a ``refused`` audit record.
+
+Every operation is an Event and an audit record naming key id and version, never key bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from dataclasses import dataclass
-from typing import Any
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from strongroom.api.policy import BackupPolicySpec
+from strongroom.audit.record import OPERATOR_ACTOR, AuditAction, AuditResult, Scalar
+from strongroom.controller.audit import audit
+from strongroom.controller.observe import key_ring_summary
 from strongroom.controller.runtime import Runtime
-from strongroom.crypto.keyring import KeyRing, KeyRingWrapper
+from strongroom.crypto import manifest as manifests
+from strongroom.crypto.keyring import METADATA_KEY, KeyRing, KeyRingWrapper, material_key
+from strongroom.crypto.manifest import MANIFEST_NAME, Manifest
 from strongroom.crypto.segments import new_data_key
 from strongroom.crypto.wrapping import KeyBinding, WrappedKey
-from strongroom.errors import ConfigError
-from strongroom.kube.base import SECRETS, AlreadyExists, EventSpec
+from strongroom.errors import ConfigError, KubeError, StorageError, StrongroomError
+from strongroom.kube.base import BACKUPS, SECRETS, AlreadyExists, EventSpec
 from strongroom.manifests import events
 from strongroom.manifests.secrets import build_key_ring_secret
-from strongroom.planner.model import Action
+from strongroom.planner.model import (
+    Action,
+    DestroyKeyVersion,
+    RetireKeyVersion,
+    RewrapBackup,
+    RotateKey,
+)
+from strongroom.planner.rotation import (
+    REQUESTED_BY_ANNOTATION,
+    key_age_exceeded,
+    rotation_requested,
+)
+from strongroom.storage.base import ObjectStore
+
+_log = logging.getLogger(__name__)
+_CONFLICT = 409
 
 
 @dataclass(frozen=True)
@@ -96,6 +129,19 @@ async def _create_ring(
         return KeyRing.from_secret_data(_decode(outcome.body))
     text = events.key_ring_created(name, ring.key_id)
     await rt.kube.post_event(namespace, EventSpec(involved, text.type, text.reason, text.message))
+    await audit(
+        rt,
+        namespace=namespace,
+        policy=policy,
+        store=None,  # the bucket is not checked yet; the log line is the record
+        prefix="",
+        action=AuditAction.KEY_CREATE,
+        result=AuditResult.SUCCEEDED,
+        reason="KeyRingCreated",
+        key_id=ring.key_id,
+        key_version=1,
+        details={"storedIn": name},
+    )
     return ring
 
 
@@ -128,13 +174,334 @@ async def new_wrapped_data_key(
     return DataKey(dek, (entry,), source.ring.key_id, source.ring.primary().version)
 
 
-async def execute_key_action(
-    rt: Runtime, *, namespace: str, involved: dict[str, str], action: Action, already: set[str]
+@dataclass(frozen=True)
+class KeyScope:
+    """What a key action needs to know about its policy (built by the effects dispatcher).
+
+    ``manifests`` maps each Backup name to its manifest's object key; ``backups`` are the
+    Backup bodies by name; ``store`` is ``None`` when the bucket could not be reached.
+    """
+
+    namespace: str
+    policy: str
+    spec: BackupPolicySpec
+    involved: Mapping[str, str]
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    store: ObjectStore | None = None
+    manifests: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def folder(self) -> str:
+        """``{prefix}/{namespace}/{policy}/``: where this policy's backups are stored."""
+        parts = [p for p in self.spec.storage.prefix.strip("/").split("/") if p]
+        return "/".join([*parts, self.namespace, self.policy]) + "/"
+
+
+@dataclass(frozen=True)
+class _Ring:
+    """The key ring as read now, and the Secret version it was read from."""
+
+    secret: str
+    ring: KeyRing
+    resource_version: str
+    data_keys: frozenset[str]
+
+
+def _encode(data: Mapping[str, bytes | None]) -> dict[str, str | None]:
+    return {k: None if v is None else base64.b64encode(v).decode() for k, v in data.items()}
+
+
+async def _read_ring(rt: Runtime, scope: KeyScope) -> _Ring | None:
+    ref = scope.spec.encryption.key_ring_secret_ref
+    if ref is None:
+        return None
+    secret = await rt.kube.get(SECRETS, scope.namespace, ref.name)
+    if secret is None:
+        return None
+    return _Ring(
+        ref.name,
+        KeyRing.from_secret_data(_decode(secret)),
+        str(secret["metadata"].get("resourceVersion", "")),
+        frozenset((secret.get("data") or {}).keys()),
+    )
+
+
+async def _write_ring(
+    rt: Runtime, scope: KeyScope, read: _Ring, new: KeyRing, *, added: int | None = None
+) -> bool:
+    """Patch the Secret from ``read`` to ``new``; ``False`` if someone changed it meanwhile.
+
+    Only ``keyring.json`` is rewritten; material keys are added (``added``) or deleted
+    (destroyed versions), never rewritten. ``resourceVersion`` makes the patch conditional.
+    """
+    data: dict[str, bytes | None] = {METADATA_KEY: new.to_secret_data()[METADATA_KEY]}
+    if added is not None:
+        key = material_key(added)
+        if key in read.data_keys:
+            raise ConfigError(
+                f"key ring Secret {read.secret} already holds {key!r}; a version is never "
+                "rewritten: restore the Secret from the escrow export"
+            )
+        data[key] = new.to_secret_data()[key]
+    for version in new.versions:
+        key = material_key(version.version)
+        if version.material is None and key in read.data_keys:
+            data[key] = None
+    patch = {"metadata": {"resourceVersion": read.resource_version}, "data": _encode(data)}
+    try:
+        done = await rt.kube.patch(SECRETS, scope.namespace, read.secret, patch)
+    except KubeError as exc:
+        if exc.status != _CONFLICT:
+            raise
+        _log.info("key ring Secret %s changed meanwhile; re-planning", read.secret)
+        return False
+    return done is not None
+
+
+async def _event(
+    rt: Runtime, scope: KeyScope, kind: Literal["Normal", "Warning"], reason: str, message: str
 ) -> None:
-    """Execute a key operation of the plan (extension point: rotation lands here)."""
-    label = type(action).__name__
-    if label in already:
+    await rt.kube.post_event(scope.namespace, EventSpec(scope.involved, kind, reason, message))
+
+
+def _actor(scope: KeyScope, requested: bool) -> str:
+    asked = scope.annotations.get(REQUESTED_BY_ANNOTATION, "").strip()
+    return asked if requested and asked else OPERATOR_ACTOR
+
+
+async def _audit(
+    rt: Runtime,
+    scope: KeyScope,
+    action: AuditAction,
+    result: AuditResult,
+    *,
+    reason: str,
+    key_id: str,
+    version: int,
+    backup: str | None = None,
+    actor: str = OPERATOR_ACTOR,
+    details: Mapping[str, Scalar] | None = None,
+) -> None:
+    await audit(
+        rt,
+        namespace=scope.namespace,
+        policy=scope.policy,
+        store=scope.store,
+        prefix=scope.spec.storage.prefix,
+        action=action,
+        result=result,
+        reason=reason,
+        backup=backup,
+        key_id=key_id,
+        key_version=version,
+        region=scope.spec.storage.region,
+        actor=actor,
+        details=details,
+    )
+
+
+async def execute_key_action(
+    rt: Runtime, scope: KeyScope, action: Action, *, already: set[str]
+) -> None:
+    """Execute one key action of the plan; ``already`` remembers refusals said once."""
+    read = await _read_ring(rt, scope)
+    if read is None:
+        return  # KMS, or the Secret vanished: readiness reports it on this look
+    if isinstance(action, RotateKey):
+        await _rotate(rt, scope, read, action)
+    elif isinstance(action, RewrapBackup):
+        await _rewrap(rt, scope, read, action, already)
+    elif isinstance(action, RetireKeyVersion | DestroyKeyVersion):
+        await _retire_or_destroy(rt, scope, read, action, already)
+
+
+async def _rotate(rt: Runtime, scope: KeyScope, read: _Ring, action: RotateKey) -> None:
+    now = rt.clock()
+    seen = key_ring_summary(read.ring, scope.annotations)
+    assert seen is not None  # noqa: S101 - a ring was read
+    requested = rotation_requested(seen)
+    if not (requested or key_age_exceeded(scope.spec, seen, now)):
+        return  # rotated meanwhile (another look, or a restart after the write)
+    old = read.ring.primary()
+    new = read.ring.rotate(now)
+    if not await _write_ring(rt, scope, read, new, added=new.primary().version):
         return
-    already.add(label)
-    text = events.deferred(label)
-    await rt.kube.post_event(namespace, EventSpec(involved, text.type, text.reason, text.message))
+    version = new.primary().version
+    waiting = sum(1 for _ in scope.manifests)
+    await _event(
+        rt, scope, "Normal", "KeyRotated",
+        f"rotated key ring {new.key_id}: v{version} is primary, v{old.version} is decrypt-only "
+        f"({action.reason}); up to {waiting} retained manifests will be re-wrapped. Export the "
+        "ring to escrow again: `strongroom keys export`",
+    )  # fmt: skip
+    await _audit(
+        rt, scope, AuditAction.KEY_ROTATE, AuditResult.SUCCEEDED,
+        reason=action.reason, key_id=new.key_id, version=version,
+        actor=_actor(scope, requested), details={"previousVersion": old.version},
+    )  # fmt: skip
+
+
+def _read_manifest(store: ObjectStore, key: str) -> tuple[Manifest, str] | None:
+    """The stored manifest and the ETag it was read at, or ``None`` if it is gone."""
+    info = store.head(key)
+    if info is None:
+        return None
+    with store.open_read(key, etag=info.etag) as stream:
+        return Manifest.from_json(stream.read()), info.etag
+
+
+def _conditional_writer(store: ObjectStore, key: str, etag: str) -> Callable[[Manifest], None]:
+    """A ``write`` for :func:`manifests.rewrap` that refuses if the object changed since read.
+
+    The port has no conditional PUT (If-Match), so this checks the ETag right before each
+    write; only the operator (one leader) rewrites manifests, which leaves no writer to race.
+    """
+    expected = [etag]
+
+    def write(updated: Manifest) -> None:
+        now = store.head(key)
+        if now is None or now.etag != expected[0]:
+            raise StorageError(
+                f"manifest {key} changed while it was being re-wrapped; it is re-planned",
+                reason="ObjectChanged",
+            )
+        store.put_bytes(key, updated.to_json())
+        after = store.head(key)
+        expected[0] = after.etag if after is not None else ""
+        _log.info("manifest %s written with wraps %s", key, [e.label for e in updated.wrapped_keys])
+
+    return write
+
+
+async def _rewrap(
+    rt: Runtime, scope: KeyScope, read: _Ring, action: RewrapBackup, already: set[str]
+) -> None:
+    key = scope.manifests.get(action.name)
+    store = scope.store
+    if key is None or store is None:
+        return
+    ring = read.ring
+    primary = ring.primary().version
+    wrapper = KeyRingWrapper(ring, clock=rt.clock)
+    _log.info(
+        "re-wrapping manifest of Backup %s from key ring %s v%d to v%d",
+        action.name, ring.key_id, action.from_version, primary,
+    )  # fmt: skip
+    try:
+        found = await asyncio.to_thread(_read_manifest, store, key)
+        if found is None:
+            raise StorageError(f"manifest {key} is missing", reason="ManifestMissing")
+        stored, etag = found
+        await asyncio.to_thread(
+            manifests.rewrap, stored, [wrapper], wrapper, _conditional_writer(store, key, etag)
+        )
+    except StrongroomError as exc:
+        said = f"rewrap-failed:{action.name}:{exc.reason}"
+        if said not in already:
+            already.add(said)
+            await _event(
+                rt, scope, "Warning", "KeyRewrapFailed",
+                f"could not re-wrap the manifest of Backup {action.name} to key ring "
+                f"{ring.key_id} v{primary}: {exc}",
+            )  # fmt: skip
+            await _audit(
+                rt, scope, AuditAction.KEY_REWRAP, AuditResult.FAILED, reason=exc.reason,
+                key_id=ring.key_id, version=primary, backup=action.name,
+            )  # fmt: skip
+        return
+    await rt.kube.patch(
+        BACKUPS,
+        scope.namespace,
+        action.name,
+        {"status": {"keyId": ring.key_id, "keyVersion": primary}},
+        status=True,
+    )
+    await _event(
+        rt, scope, "Normal", "KeyRewrapped",
+        f"re-wrapped the data key of Backup {action.name}: key ring {ring.key_id} "
+        f"v{action.from_version} → v{primary}",
+    )  # fmt: skip
+    await _audit(
+        rt, scope, AuditAction.KEY_REWRAP, AuditResult.SUCCEEDED, reason=action.reason,
+        key_id=ring.key_id, version=primary, backup=action.name,
+        details={"previousVersion": action.from_version},
+    )  # fmt: skip
+
+
+def inventory(store: ObjectStore, folder: str, key_id: str) -> dict[int, int]:
+    """Key version → how many manifests under ``folder`` in the bucket hold a wrap by it.
+
+    A manifest that cannot be read counts against every version (key ``0``): better a version
+    kept than a backup nobody can open.
+    """
+    found: list[Manifest] = []
+    unreadable = 0
+    for info in store.list(folder):
+        if not info.key.endswith("/" + MANIFEST_NAME):
+            continue
+        try:
+            found.append(Manifest.from_json(store.get_bytes(info.key)))
+        except StrongroomError:
+            unreadable += 1
+    counts = manifests.reference_counts(found, key_id)
+    if unreadable:
+        counts[0] = unreadable
+    return counts
+
+
+async def _retire_or_destroy(
+    rt: Runtime,
+    scope: KeyScope,
+    read: _Ring,
+    action: RetireKeyVersion | DestroyKeyVersion,
+    already: set[str],
+) -> None:
+    destroy = isinstance(action, DestroyKeyVersion)
+    verb, audited = (
+        ("destroy", AuditAction.KEY_DESTROY) if destroy else ("retire", AuditAction.KEY_RETIRE)
+    )
+    ring, version, store = read.ring, action.version, scope.store
+    if store is None or ring.get(version) is None:
+        return
+    counts = await asyncio.to_thread(inventory, store, scope.folder, ring.key_id)
+    needed = counts.get(version, 0) + counts.get(0, 0)
+    try:
+        if destroy:
+            new = ring.destroy(version, referenced={version: needed})
+        else:
+            new = ring.retire(version, referenced={version: needed})
+    except ConfigError as exc:
+        said = f"refused:{verb}:{version}:{needed}"
+        if said not in already:
+            already.add(said)
+            await _event(
+                rt, scope, "Warning", "KeyOperationRefused",
+                f"{exc} (inventory of s3://{store.bucket}/{scope.folder}: {needed} manifest(s) "
+                f"need v{version})",
+            )  # fmt: skip
+            await _audit(
+                rt, scope, audited, AuditResult.REFUSED, reason="KeyVersionReferenced",
+                key_id=ring.key_id, version=version, actor=_actor(scope, destroy),
+                details={"manifestsReferencing": needed},
+            )  # fmt: skip
+        return
+    if new == ring or not await _write_ring(rt, scope, read, new):
+        return
+    if destroy:
+        message = (
+            f"destroyed key ring {ring.key_id} v{version}: its material is deleted from Secret "
+            f"{read.secret} (crypto-shredding); no retained manifest needed it. Destroy escrow "
+            "copies made before now too"
+        )
+    else:
+        message = (
+            f"retired key ring {ring.key_id} v{version}: no retained manifest in "
+            f"s3://{store.bucket}/{scope.folder} needs it (material kept; reinstate to undo)"
+        )
+    await _event(
+        rt, scope, "Normal", "KeyVersionDestroyed" if destroy else "KeyVersionRetired", message
+    )
+    await _audit(
+        rt, scope, audited, AuditResult.SUCCEEDED, reason=action.reason,
+        key_id=ring.key_id, version=version, actor=_actor(scope, destroy),
+    )  # fmt: skip

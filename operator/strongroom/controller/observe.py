@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from strongroom.api.backup import BackupSpec, BackupStatus, Trigger
-from strongroom.crypto.keyring import KeyRing
+from strongroom.crypto.keyring import KeyRing, KeyState
 from strongroom.planner.model import Observed, ObservedBackup, ObservedKeyRing
+from strongroom.planner.rotation import requested_destruction, requested_rotation
 
 _log = logging.getLogger(__name__)
 
@@ -67,16 +68,25 @@ def observed_backup(body: Mapping[str, Any]) -> ObservedBackup | None:
     )
 
 
-def key_ring_summary(ring: KeyRing | None) -> ObservedKeyRing | None:
-    """Return the ids-and-versions summary of a key ring."""
+def key_ring_summary(
+    ring: KeyRing | None, annotations: Mapping[str, str] | None = None
+) -> ObservedKeyRing | None:
+    """Return the ids-and-versions summary of a key ring, with the policy's key requests."""
     if ring is None:
         return None
     primary = ring.primary()
+    asked = annotations or {}
     return ObservedKeyRing(
         key_id=ring.key_id,
         primary_version=primary.version,
         primary_created=primary.created,
         versions=tuple(v.version for v in ring.versions),
+        retired=tuple(
+            v.version for v in ring.versions if v.state in {KeyState.RETIRED, KeyState.DESTROYED}
+        ),
+        destroyed=tuple(v.version for v in ring.versions if v.state is KeyState.DESTROYED),
+        rotate_requested_from=requested_rotation(asked),
+        destroy_requested=requested_destruction(asked),
     )
 
 
@@ -95,7 +105,7 @@ def observe(
         namespace=meta["namespace"],
         name=meta["name"],
         backups=seen,
-        key_ring=key_ring_summary(ring),
+        key_ring=key_ring_summary(ring, meta.get("annotations") or {}),
         created=parse_time(meta.get("creationTimestamp")),
         last_schedule_time=max(
             [t for t in (parse_time(status.get("lastScheduleTime")),) if t is not None]

@@ -76,6 +76,13 @@ class ObservedKeyRing:
     primary_version: int
     primary_created: datetime
     versions: tuple[int, ...]
+    #: Versions that no longer unwrap (retired or destroyed) and those whose material is gone.
+    retired: tuple[int, ...] = ()
+    destroyed: tuple[int, ...] = ()
+    #: A person asked (``strongroom keys rotate``) to replace this primary version or older.
+    rotate_requested_from: int | None = None
+    #: Versions a person asked (``strongroom keys destroy``) to crypto-shred.
+    destroy_requested: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,7 +161,23 @@ class RetireKeyVersion:
     reason: Reason
 
 
-Action = CreateBackup | DeleteBackup | VerifyBackup | RotateKey | RewrapBackup | RetireKeyVersion
+@dataclass(frozen=True)
+class DestroyKeyVersion:
+    """Delete the material of retired ``version`` (crypto-shredding), as a person asked."""
+
+    version: int
+    reason: Reason
+
+
+Action = (
+    CreateBackup
+    | DeleteBackup
+    | VerifyBackup
+    | RotateKey
+    | RewrapBackup
+    | RetireKeyVersion
+    | DestroyKeyVersion
+)
 
 
 class Check(StrEnum):

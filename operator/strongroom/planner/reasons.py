@@ -53,6 +53,8 @@ class Reason(StrEnum):
     KEY_ROTATION_DUE = "KeyRotationDue"
     MANIFEST_NOT_PRIMARY = "ManifestNotWrappedByPrimary"
     KEY_VERSION_UNREFERENCED = "KeyVersionUnreferenced"
+    KEY_ROTATION_REQUESTED = "KeyRotationRequested"
+    KEY_DESTRUCTION_REQUESTED = "KeyDestructionRequested"
 
     # Compliance verdicts.
     NEVER_BACKED_UP = "NeverBackedUp"

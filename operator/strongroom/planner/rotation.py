@@ -6,14 +6,24 @@ verify it, drop the old one); a version retires only when no observed backup ref
 Each step is decided from observed state alone, so an interrupted rotation re-plans into the
 remaining steps (F12). A backup whose key version is unknown blocks every retirement: better an
 old version kept than a backup nobody can open.
+
+People ask through annotations on the BackupPolicy (written by ``strongroom keys``), never by
+editing the Secret: :data:`ROTATE_ANNOTATION` names the primary version to replace, so the
+request is level-based and done once that version is no longer primary (a restart or a second
+look never rotates twice); :data:`DESTROY_ANNOTATION` lists versions to crypto-shred once
+retired. The controller re-checks every retirement and destruction against the manifests in
+the bucket before it writes the Secret.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Final
 
 from strongroom.api.policy import BackupPolicySpec
 from strongroom.planner.model import (
+    DestroyKeyVersion,
     ObservedBackup,
     ObservedKeyRing,
     RetireKeyVersion,
@@ -22,7 +32,26 @@ from strongroom.planner.model import (
 )
 from strongroom.planner.reasons import Reason
 
-RotationAction = RotateKey | RewrapBackup | RetireKeyVersion
+RotationAction = RotateKey | RewrapBackup | RetireKeyVersion | DestroyKeyVersion
+
+#: Policy annotation: rotate while the primary version is this number or older.
+ROTATE_ANNOTATION: Final = "strongroom.dev/rotate-key-from-version"
+#: Policy annotation: comma-separated key versions to destroy once retired and unreferenced.
+DESTROY_ANNOTATION: Final = "strongroom.dev/destroy-key-versions"
+#: Policy annotation: who asked for the key operation (recorded as the audit ``actor``).
+REQUESTED_BY_ANNOTATION: Final = "strongroom.dev/key-operation-requested-by"
+
+
+def requested_rotation(annotations: Mapping[str, str]) -> int | None:
+    """Return the primary version a person asked to replace (``None``: none or unreadable)."""
+    raw = annotations.get(ROTATE_ANNOTATION, "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def requested_destruction(annotations: Mapping[str, str]) -> tuple[int, ...]:
+    """Return the versions a person asked to destroy (unreadable entries are ignored)."""
+    raw = annotations.get(DESTROY_ANNOTATION, "")
+    return tuple(sorted({int(p) for p in raw.split(",") if p.strip().isdigit()}))
 
 
 def key_age_exceeded(policy: BackupPolicySpec, ring: ObservedKeyRing, now: datetime) -> bool:
@@ -78,8 +107,26 @@ def retirable(
     return tuple(
         RetireKeyVersion(v, Reason.KEY_VERSION_UNREFERENCED)
         for v in sorted(ring.versions)
-        if v not in used
+        if v not in used and v not in ring.retired
     )
+
+
+def destroyable(
+    ring: ObservedKeyRing, backups: tuple[ObservedBackup, ...]
+) -> tuple[DestroyKeyVersion, ...]:
+    """Return the requested versions that are retired, not yet destroyed and unreferenced."""
+    used = set(versions_in_use(ring, backups))
+    return tuple(
+        DestroyKeyVersion(v, Reason.KEY_DESTRUCTION_REQUESTED)
+        for v in ring.destroy_requested
+        if v in ring.retired and v not in ring.destroyed and v not in used
+    )
+
+
+def rotation_requested(ring: ObservedKeyRing) -> bool:
+    """Return whether a person asked to replace the current primary version."""
+    wanted = ring.rotate_requested_from
+    return wanted is not None and ring.primary_version <= wanted
 
 
 def plan_rotation(
@@ -89,12 +136,14 @@ def plan_rotation(
     now: datetime,
     deleting: frozenset[str] = frozenset(),
 ) -> tuple[RotationAction, ...]:
-    """Return the key actions due now: rotate first; re-wrap and retire on later passes."""
+    """Return the key actions due now: rotate first; re-wrap, then retire/destroy, later."""
     if ring is None:
         return ()
     if key_age_exceeded(policy, ring, now):
         return (RotateKey(Reason.KEY_ROTATION_DUE),)
+    if rotation_requested(ring):
+        return (RotateKey(Reason.KEY_ROTATION_REQUESTED),)
     rewraps = to_rewrap(ring, backups, deleting)
     if rewraps:
         return rewraps
-    return retirable(ring, backups)
+    return retirable(ring, backups) + destroyable(ring, backups)

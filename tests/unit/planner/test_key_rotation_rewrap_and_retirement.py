@@ -3,22 +3,40 @@ primary; a version retires only when no backup references it and it is not prima
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from planner_world import at, backup, given_policy, observed, ring
 
 from strongroom.api import BackupPhase
-from strongroom.planner import Reason, RetireKeyVersion, RewrapBackup, RotateKey, plan
-from strongroom.planner.rotation import plan_rotation, references
+from strongroom.planner import (
+    Action,
+    DestroyKeyVersion,
+    Observed,
+    Reason,
+    RetireKeyVersion,
+    RewrapBackup,
+    RotateKey,
+    plan,
+)
+from strongroom.planner.rotation import (
+    DESTROY_ANNOTATION,
+    ROTATE_ANNOTATION,
+    plan_rotation,
+    references,
+    requested_destruction,
+    requested_rotation,
+)
 
 NOW = at("2026-06-30 12:00")
 POLICY = given_policy(retention={"keepLast": 10})
 
 
-def key_actions(world: object) -> list:
+def key_actions(world: Observed) -> list[Action]:
     return [
         a
         for a in plan(POLICY, world, NOW).actions
-        if isinstance(a, RotateKey | RewrapBackup | RetireKeyVersion)
-    ]  # type: ignore[arg-type]
+        if isinstance(a, RotateKey | RewrapBackup | RetireKeyVersion | DestroyKeyVersion)
+    ]
 
 
 def test_a_young_key_is_left_alone() -> None:
@@ -99,3 +117,41 @@ def test_references_list_the_backups_each_version_wraps() -> None:
         1: ("orders-202606280300", "orders-202606290300"),
         2: ("orders-202606300300",),
     }
+
+
+def test_a_requested_rotation_replaces_the_named_primary_once() -> None:
+    asked = replace(ring("2026-06-29 12:00", primary=2, versions=(1, 2)), rotate_requested_from=2)
+    assert key_actions(observed(key_ring=asked)) == [RotateKey(Reason.KEY_ROTATION_REQUESTED)]
+    done = replace(asked, primary_version=3, versions=(1, 2, 3))
+    assert RotateKey(Reason.KEY_ROTATION_REQUESTED) not in key_actions(observed(key_ring=done))
+
+
+def test_a_retired_version_is_not_retired_again() -> None:
+    world = observed(
+        backup("2026-06-30 03:00", key_version=2),
+        key_ring=replace(ring("2026-06-29 12:00", primary=2, versions=(1, 2)), retired=(1,)),
+    )
+    assert key_actions(world) == []
+
+
+def test_destruction_waits_for_retirement_and_for_no_backup_to_need_the_version() -> None:
+    base = ring("2026-06-29 12:00", primary=3, versions=(1, 2, 3))
+    asked = replace(base, destroy_requested=(1, 2), retired=(1, 2))
+    world = observed(backup("2026-06-30 03:00", key_version=3), key_ring=asked)
+    assert key_actions(world) == [
+        DestroyKeyVersion(1, Reason.KEY_DESTRUCTION_REQUESTED),
+        DestroyKeyVersion(2, Reason.KEY_DESTRUCTION_REQUESTED),
+    ]
+    not_yet_retired = replace(asked, retired=())
+    assert DestroyKeyVersion(1, Reason.KEY_DESTRUCTION_REQUESTED) not in key_actions(
+        observed(backup("2026-06-30 03:00", key_version=3), key_ring=not_yet_retired)
+    )
+    gone = replace(asked, destroyed=(1, 2))
+    assert key_actions(observed(key_ring=gone)) == []
+
+
+def test_key_requests_are_read_from_annotations_and_nonsense_is_ignored() -> None:
+    assert requested_rotation({ROTATE_ANNOTATION: " 4 "}) == 4
+    assert requested_rotation({ROTATE_ANNOTATION: "latest"}) is None
+    assert requested_destruction({DESTROY_ANNOTATION: "3,1, x,1"}) == (1, 3)
+    assert requested_destruction({}) == ()
