@@ -13,11 +13,14 @@ Importing this package registers every handler. Every reaction, in one place:
   the next run, write status and metrics (idle when nothing is due).
 * ``@kopf.on.delete`` BackupPolicy :func:`policies.policy_deleted` — deletionPolicy Retain
   (default: keep every Backup and object, remove our finalizer) or Delete.
+* ``@kopf.on.startup``/``cleanup`` :func:`coverage.start_coverage`/:func:`coverage.stop_coverage`
+  — every ``coverage_interval`` seconds list Services and StatefulSets and export the databases
+  no policy protects (``strongroom_unprotected_databases``).
 
 Backups, Jobs and Secrets are not watched: the policy's timer reads them by label each tick,
 so a missed watch event can never lose a run (level-based, not edge-based).
 """
 
-from strongroom.controller import policies, startup
+from strongroom.controller import coverage, policies, startup
 
-__all__ = ["policies", "startup"]
+__all__ = ["coverage", "policies", "startup"]

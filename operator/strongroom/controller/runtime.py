@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -55,6 +55,9 @@ class MetricsSink(Protocol):
 
     def observe_residency(self, namespace: str, policy: str, resident: bool | None) -> None:
         """Set the policy's data-residency verdict (``None`` = unknown)."""
+
+    def observe_unprotected(self, namespace_counts: Mapping[str, int]) -> None:
+        """Replace the coverage gauge (unprotected databases per namespace)."""
 
     def record_reconcile_error(self, kind: str) -> None:
         """Count a failed reconcile."""

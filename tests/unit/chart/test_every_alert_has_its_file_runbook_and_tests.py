@@ -17,6 +17,7 @@ ALERTS = [
     "StrongroomPolicyNotCompliant",
     "StrongroomOperatorDown",
     "StrongroomReconcileErrors",
+    "StrongroomUnprotectedDatabase",
 ]
 
 

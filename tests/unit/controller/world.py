@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -69,6 +70,7 @@ class Metrics:
         self.errors: list[str] = []
         self.forgotten: list[tuple[str, str]] = []
         self.resident: dict[tuple[str, str], bool | None] = {}
+        self.unprotected: dict[str, int] | None = None
 
     def observe_policy(self, namespace: str, name: str, snapshot: Any) -> None:
         self.snapshots[(namespace, name)] = snapshot
@@ -94,6 +96,9 @@ class Metrics:
 
     def observe_residency(self, namespace: str, policy: str, resident: bool | None) -> None:
         self.resident[(namespace, policy)] = resident
+
+    def observe_unprotected(self, namespace_counts: Mapping[str, int]) -> None:
+        self.unprotected = dict(namespace_counts)
 
     def record_reconcile_error(self, kind: str) -> None:
         self.errors.append(kind)

@@ -76,6 +76,8 @@ def populated() -> OperatorMetrics:
     metrics.record_backup_run("shop", "orders", "failed", 12.0, None)
     metrics.record_verification_run("shop", "orders", "succeeded", 300.0)
     metrics.record_reconcile_error("BackupPolicy")
+    metrics.observe_residency("shop", "orders", True)
+    metrics.observe_unprotected({"billing": 1})
     return metrics
 
 

@@ -31,7 +31,7 @@ def dashboard_expressions():
 
 
 def test_there_are_alerts_and_panels_to_check():
-    assert len(list(alert_expressions())) == 8
+    assert len(list(alert_expressions())) == 9
     assert len(list(dashboard_expressions())) > 15
 
 
