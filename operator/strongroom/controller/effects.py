@@ -28,7 +28,7 @@ from strongroom.audit.record import AuditAction, AuditResult
 from strongroom.controller.audit import audit
 from strongroom.controller.backups import PolicyRef, post
 from strongroom.controller.keys import KeyScope, execute_key_action
-from strongroom.controller.observe import backup_status
+from strongroom.controller.observe import backup_status, observed_backup
 from strongroom.controller.runtime import PolicyMemory, Runtime
 from strongroom.kube.base import BACKUP_POLICIES, BACKUPS, AlreadyExists
 from strongroom.manifests import events, status
@@ -175,6 +175,9 @@ async def _other_action(
             annotations=policy.body["metadata"].get("annotations") or {},
             store=store,
             manifests={name: stored_keys(policy, b)[1] for name, b in backups.items()},
+            backups=tuple(
+                seen for seen in (observed_backup(b) for b in backups.values()) if seen is not None
+            ),
         )
         await execute_key_action(rt, scope, action, already=memory.notes_posted)
 

@@ -47,6 +47,7 @@ from strongroom.manifests.secrets import build_key_ring_secret
 from strongroom.planner.model import (
     Action,
     DestroyKeyVersion,
+    ObservedBackup,
     RetireKeyVersion,
     RewrapBackup,
     RotateKey,
@@ -55,6 +56,7 @@ from strongroom.planner.rotation import (
     REQUESTED_BY_ANNOTATION,
     key_age_exceeded,
     rotation_requested,
+    to_rewrap,
 )
 from strongroom.storage.base import ObjectStore
 
@@ -178,8 +180,8 @@ async def new_wrapped_data_key(
 class KeyScope:
     """What a key action needs to know about its policy (built by the effects dispatcher).
 
-    ``manifests`` maps each Backup name to its manifest's object key; ``backups`` are the
-    Backup bodies by name; ``store`` is ``None`` when the bucket could not be reached.
+    ``manifests`` maps each Backup name to its manifest's object key; ``backups`` is the
+    planner's view of them; ``store`` is ``None`` when the bucket could not be reached.
     """
 
     namespace: str
@@ -189,6 +191,7 @@ class KeyScope:
     annotations: Mapping[str, str] = field(default_factory=dict)
     store: ObjectStore | None = None
     manifests: Mapping[str, str] = field(default_factory=dict)
+    backups: tuple[ObservedBackup, ...] = ()
 
     @property
     def folder(self) -> str:
@@ -308,14 +311,16 @@ async def execute_key_action(
     if read is None:
         return  # KMS, or the Secret vanished: readiness reports it on this look
     if isinstance(action, RotateKey):
-        await _rotate(rt, scope, read, action)
+        await _rotate(rt, scope, read, action, already)
     elif isinstance(action, RewrapBackup):
         await _rewrap(rt, scope, read, action, already)
     elif isinstance(action, RetireKeyVersion | DestroyKeyVersion):
         await _retire_or_destroy(rt, scope, read, action, already)
 
 
-async def _rotate(rt: Runtime, scope: KeyScope, read: _Ring, action: RotateKey) -> None:
+async def _rotate(
+    rt: Runtime, scope: KeyScope, read: _Ring, action: RotateKey, already: set[str]
+) -> None:
     now = rt.clock()
     seen = key_ring_summary(read.ring, scope.annotations)
     assert seen is not None  # noqa: S101 - a ring was read
@@ -327,18 +332,24 @@ async def _rotate(rt: Runtime, scope: KeyScope, read: _Ring, action: RotateKey) 
     if not await _write_ring(rt, scope, read, new, added=new.primary().version):
         return
     version = new.primary().version
-    waiting = sum(1 for _ in scope.manifests)
+    summary = key_ring_summary(new, scope.annotations)
+    assert summary is not None  # noqa: S101 - a ring was given
+    rewraps = to_rewrap(summary, scope.backups, frozenset())
     await _event(
         rt, scope, "Normal", "KeyRotated",
         f"rotated key ring {new.key_id}: v{version} is primary, v{old.version} is decrypt-only "
-        f"({action.reason}); up to {waiting} retained manifests will be re-wrapped. Export the "
-        "ring to escrow again: `strongroom keys export`",
+        f"({action.reason}); re-wrapping {len(rewraps)} retained manifest(s). Export the ring "
+        "to escrow again: `strongroom keys export`",
     )  # fmt: skip
     await _audit(
         rt, scope, AuditAction.KEY_ROTATE, AuditResult.SUCCEEDED,
         reason=action.reason, key_id=new.key_id, version=version,
         actor=_actor(scope, requested), details={"previousVersion": old.version},
     )  # fmt: skip
+    # Re-wrap at once (the planner's own rule), rather than waiting for the next full look.
+    rotated = _Ring(read.secret, new, "", read.data_keys)
+    for step in rewraps:
+        await _rewrap(rt, scope, rotated, step, already)
 
 
 def _read_manifest(store: ObjectStore, key: str) -> tuple[Manifest, str] | None:
@@ -389,8 +400,9 @@ async def _rewrap(
     )  # fmt: skip
     try:
         found = await asyncio.to_thread(_read_manifest, store, key)
-        if found is None:
-            raise StorageError(f"manifest {key} is missing", reason="ManifestMissing")
+        if found is None:  # being deleted by retention, or never uploaded: nothing to wrap
+            _log.info("manifest %s of Backup %s is gone; not re-wrapped", key, action.name)
+            return
         stored, etag = found
         await asyncio.to_thread(
             manifests.rewrap, stored, [wrapper], wrapper, _conditional_writer(store, key, etag)

@@ -228,7 +228,7 @@ class KeyRing:
         if raw is None:
             raise ConfigError(
                 f"key ring Secret has no {METADATA_KEY!r} key: create the ring with "
-                "`strongroom keys init` or restore the Secret from the escrow export"
+                "`strongroom keys import` from the escrow export (or let the operator create a new ring while the policy has no backups)"
             )
         meta = parse_json(raw, where=f"Secret key {METADATA_KEY!r}")
         entries = ring_entries(meta, where=f"Secret key {METADATA_KEY!r}")
