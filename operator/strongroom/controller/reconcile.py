@@ -168,7 +168,7 @@ async def _reconcile(
         )
         if keys.problem is not None:
             raise keys.problem
-        store = await check_bucket(rt, namespace, spec, memory)
+        store = await check_bucket(rt, namespace, spec, memory, policy=name)
     except StrongroomError as exc:
         plan = make_plan(
             spec,
