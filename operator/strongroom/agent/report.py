@@ -20,6 +20,8 @@ from pydantic.alias_generators import to_camel
 TERMINATION_MESSAGE_LIMIT = 4096
 _MAX_MESSAGE = 1024
 _MAX_MISMATCHES = 10
+#: Per-entry erasure counts carried (a few hundred bytes); totals always fit.
+_MAX_COUNTS = 100
 
 
 class AgentResult(BaseModel):
@@ -54,6 +56,15 @@ class AgentResult(BaseModel):
     assertions_failed: list[str] = Field(
         default_factory=list, description="Custom SQL assertions that did not hold."
     )
+    erasure_entries: int | None = Field(
+        default=None, description="Erasure ledger entries replayed after a restore."
+    )
+    erasure_rows: int | None = Field(default=None, description="Rows those entries deleted.")
+    erasure_counts: list[int] = Field(
+        default_factory=list,
+        description="Rows deleted per entry, in ledger order (the first few only); counts, "
+        "never key values.",
+    )
 
     def to_compact_json(self) -> str:
         """Compact camelCase JSON, guaranteed to fit the termination-message limit."""
@@ -62,6 +73,7 @@ class AgentResult(BaseModel):
                 "message": _trim(self.message, _MAX_MESSAGE),
                 "mismatches": _trim_list(self.mismatches),
                 "assertions_failed": _trim_list(self.assertions_failed),
+                "erasure_counts": self.erasure_counts[:_MAX_COUNTS],
             }
         )
         text = result.model_dump_json(by_alias=True, exclude_none=True)

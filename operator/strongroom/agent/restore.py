@@ -4,6 +4,12 @@ Refuses a target that already holds tables unless ``allowOverwrite`` is set (che
 before any byte is read). Then the integrity pass reads and authenticates the whole data
 object; only when it passes is the same object version streamed into the restore tool, so a
 corrupt, truncated or swapped backup leaves the target untouched (RELIABILITY F5).
+
+Last, the erasure ledger entries the operator put into the job file are replayed into the
+target (deletes by key, one transaction per entry), after the fingerprint check — which
+compares with dump time, before anyone was erased. The result carries rows deleted per
+entry, never a key value. A failed replay fails the run: the target then still holds people
+who were erased, and the Restore says so.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import time
 from strongroom.agent import logs
 from strongroom.agent.config import AgentJob
 from strongroom.agent.context import connection, object_keys, read_dek, storage_config
+from strongroom.agent.erasure import replay_erasures
 from strongroom.agent.reading import check_backup, load_manifest, plaintext_of
 from strongroom.agent.report import AgentResult
 from strongroom.api.fingerprints import fingerprints_differ
@@ -60,6 +67,7 @@ def run_restore(job: AgentJob, store: ObjectStore | None = None) -> AgentResult:
                 f"restored {target.describe()} differs from dump time: " + "; ".join(mismatches[:3])
             )
         logs.step("equivalence", "restored tables match dump-time fingerprints")
+    counts = replay_erasures(job.engine, target, spec.erasures)
     return AgentResult(
         role="restore",
         outcome="succeeded",
@@ -74,4 +82,7 @@ def run_restore(job: AgentJob, store: ObjectStore | None = None) -> AgentResult:
         total_seconds=round(time.monotonic() - started, 3),
         tables=len(manifest.tables),
         level_reached="equivalence" if was_empty else "restorability",
+        erasure_entries=len(counts),
+        erasure_rows=sum(counts),
+        erasure_counts=counts,
     )

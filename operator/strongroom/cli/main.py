@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "strongroom.cli.decrypt",
     "strongroom.cli.operator",
     "strongroom.cli.backup_now",
+    "strongroom.cli.restore",
     "strongroom.cli.keys",
     "strongroom.cli.status",
     "strongroom.cli.report",

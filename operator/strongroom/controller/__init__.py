@@ -17,10 +17,14 @@ Importing this package registers every handler. Every reaction, in one place:
   — every ``coverage_interval`` seconds list Services and StatefulSets and export the databases
   no policy protects (``strongroom_unprotected_databases``).
 
+* ``@kopf.on.create/resume`` and ``@kopf.timer`` Restore :func:`restores.restore_requested`,
+  :func:`restores.restore_tick` — choose the source once, start one restore Job (named after
+  the Restore), record its result, erasure replay, Events and audit records.
+
 Backups, Jobs and Secrets are not watched: the policy's timer reads them by label each tick,
 so a missed watch event can never lose a run (level-based, not edge-based).
 """
 
-from strongroom.controller import coverage, policies, startup
+from strongroom.controller import coverage, policies, restores, startup
 
-__all__ = ["coverage", "policies", "startup"]
+__all__ = ["coverage", "policies", "restores", "startup"]

@@ -25,6 +25,8 @@ POLICY: Final = f"{PREFIX}/policy"
 BACKUP: Final = f"{PREFIX}/backup"
 ROLE: Final = f"{PREFIX}/role"
 TRIGGER: Final = f"{PREFIX}/trigger"
+#: The Restore a restore Job (and its key Secret) works for.
+RESTORE: Final = f"{PREFIX}/restore"
 #: Who asked for an on-demand Backup, as ``strongroom backup-now`` learned it from the API
 #: server (SelfSubjectReview); a claim recorded in the audit trail, not an authentication.
 REQUESTED_BY: Final = f"{PREFIX}/requested-by"

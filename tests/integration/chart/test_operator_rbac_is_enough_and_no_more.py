@@ -16,9 +16,10 @@ OPERATOR_USES = [
     *[(v, "backups.strongroom.dev") for v in ("get", "list", "watch", "create", "patch", "delete")],
     *[
         (v, f"{r}.strongroom.dev/status")
-        for r in ("backuppolicies", "backups", "restores")
+        for r in ("backuppolicies", "backups", "restores", "erasureledgers")
         for v in ("get", "patch")
     ],
+    ("list", "erasureledgers.strongroom.dev"),
     *[(v, "jobs.batch") for v in ("get", "list", "watch", "create", "delete")],
     ("get", "pods"),
     ("list", "pods"),
@@ -39,6 +40,8 @@ OPERATOR_MUST_NOT = [
     ("delete", "pods"),
     ("create", "backuppolicies.strongroom.dev"),
     ("delete", "backuppolicies.strongroom.dev"),
+    ("patch", "erasureledgers.strongroom.dev"),
+    ("delete", "erasureledgers.strongroom.dev"),
     ("update", "jobs.batch"),
     ("create", "rolebindings.rbac.authorization.k8s.io"),
     ("escalate", "clusterroles.rbac.authorization.k8s.io"),
