@@ -226,3 +226,56 @@ def when_backup_now(cluster: LocalCluster, namespace: str, policy: str) -> str:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
+
+
+def backup_name(output: str) -> str:
+    """The Backup name from ``strongroom backup-now`` output (``Backup ns/name created.``)."""
+    assert "Succeeded" in output, output
+    return output.split()[1].split("/")[1]
+
+
+def when_policy_patched(
+    cluster: LocalCluster, namespace: str, policy: str, spec: dict[str, Any]
+) -> None:
+    """``kubectl patch --type merge`` the policy's spec, as a person changing one setting."""
+    cluster.kubectl(
+        "patch", "backuppolicy", policy, "-n", namespace, "--type", "merge",
+        "-p", json.dumps({"spec": spec}),
+    )  # fmt: skip
+
+
+def then_verification_recorded(
+    cluster: LocalCluster, namespace: str, policy: str, backup: str, *, timeout: float = 120
+) -> dict[str, Any]:
+    """Wait until the operator has recorded a verification result on ``backup``; return it."""
+
+    def recorded() -> dict[str, Any] | None:
+        for item in backups_of(cluster, namespace, policy):
+            if item["metadata"]["name"] == backup:
+                verification = (item.get("status") or {}).get("verification") or {}
+                return item if verification.get("result") else None
+        return None
+
+    found: dict[str, Any] = wait_until(
+        recorded, timeout=timeout, what=f"a verification result on Backup {backup}"
+    )
+    return found
+
+
+def metric_value(text: str, name: str, **labels: str) -> float | None:
+    """The value of the sample ``name{labels…}`` in a /metrics exposition (None: absent)."""
+    for line in text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        shown = line[len(name) + 1 : line.rindex("}")]
+        if all(f'{key}="{value}"' in shown for key, value in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def when_stored_object_changed(
+    s3: S3Server, bucket: str, key: str, change: Callable[[bytes], bytes]
+) -> None:
+    """Rewrite one stored object behind the operator's back (bit rot, a truncation, tampering)."""
+    client: Any = s3.client()
+    client.put_object(Bucket=bucket, Key=key, Body=change(s3_get(s3, bucket, key)))

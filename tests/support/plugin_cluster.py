@@ -3,8 +3,10 @@
 ``cluster`` is one :class:`~tests.support.cluster.LocalCluster` per session with the process
 kubelet running and the default image table: ``strongroom`` runs commands with this checkout's
 virtualenv first on PATH (uid 65532 unless the pod says otherwise), ``busybox`` runs the host's
-``/bin/sh`` and coreutils. ``namespace`` is a fresh namespace per test, enforcing the
-``restricted`` Pod Security Standard, deleted afterwards.
+``/bin/sh`` and coreutils, ``postgres`` and ``mariadb`` run the host's PostgreSQL 15 and MariaDB
+through stand-ins for the official images' entrypoints (``tests/support/images/``).
+``namespace`` is a fresh namespace per test, enforcing the ``restricted`` Pod Security Standard,
+deleted afterwards.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from tests.support.kubelet import ImageEntry
 
 #: The non-root uid the strongroom image runs as (distroless "nonroot").
 STRONGROOM_UID = 65532
+#: Stand-ins for the entrypoints of the official database images.
+_IMAGES = Path(__file__).resolve().parent / "images"
 
 
 def default_images() -> dict[str, ImageEntry]:
@@ -36,6 +40,10 @@ def default_images() -> dict[str, ImageEntry]:
             reveal=(str(interpreter), str(REPO_ROOT)),
         ),
         "busybox": ImageEntry(cmd=("sh",)),
+        # The verification sidecar's official database images, as the host's servers run by
+        # stand-ins for the images' entrypoints (init an empty data dir, then exec the server).
+        "postgres": ImageEntry(entrypoint=(str(_IMAGES / "postgres-entrypoint.sh"),), user=999),
+        "mariadb": ImageEntry(entrypoint=(str(_IMAGES / "mariadb-entrypoint.sh"),), user=999),
     }
 
 
