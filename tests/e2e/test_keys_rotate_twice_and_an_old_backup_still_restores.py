@@ -1,0 +1,220 @@
+"""Story: keys are rotated twice on demand; nothing is stranded, and an old backup restores.
+
+Given a policy with one backup wrapped by key version 1, and a copy of its manifest left in
+the bucket where no Backup object lists it (as a deleted Backup's retained objects would be),
+when a person runs ``strongroom keys rotate`` twice (with a backup in between),
+then the operator makes each new version primary and re-wraps every retained manifest to it;
+retiring v1 is refused while the bucket still holds a manifest that needs it (Event and audit),
+and happens once that manifest is gone; every manifest opens with the current primary alone;
+``strongroom keys destroy`` crypto-shreds retired v1 and it is recorded; the backup taken before
+the first rotation still restores by hand (``strongroom decrypt`` + ``pg_restore``) with the
+same table fingerprints; metrics show the re-wrap done; no key byte is in logs or Events.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from steps import (
+    backups_of,
+    event_messages,
+    given_database_login,
+    given_s3_login,
+    given_strongroom_crds,
+    policy_manifest,
+    s3_get,
+    s3_keys,
+    wait_until,
+    when_backup_now,
+    when_policy_applied,
+)
+from tests.integration.agent.test_decrypt_without_an_operator import load_dump
+from tests.integration.report.s3_steps import store_for
+from tests.support.cluster import REPO_ROOT, LocalCluster
+from tests.support.kube_steps import get
+from tests.support.operator import OperatorProcess
+from tests.support.plugin_databases import StoreDatabase
+from tests.support.s3 import REGION, S3Server
+
+from strongroom.audit.sink import read_trail
+from strongroom.crypto.keyring import KeyRing, KeyRingWrapper, KeyState
+from strongroom.crypto.manifest import Manifest, open_manifest
+from strongroom.engines import engine_for
+
+FAR = {"cron": "0 0 1 1 *", "startingDeadline": "5m"}
+CLI = str(REPO_ROOT / ".venv" / "bin" / "strongroom")
+
+
+@pytest.fixture(scope="module")
+def operator(
+    cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorProcess]:
+    """The real operator with a 3-second resync, so a change in the bucket is seen quickly."""
+    given_strongroom_crds(cluster)
+    process = OperatorProcess(
+        cluster, tmp_path_factory.mktemp("operator"), settings={"STRONGROOM_RESYNC_INTERVAL": "3"}
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+def keys(cluster: LocalCluster, namespace: str, *argv: str) -> str:
+    """``strongroom keys …`` as a person runs it; return its output."""
+    result = subprocess.run(
+        [CLI, "keys", *argv, "-n", namespace, "--kubeconfig", str(cluster.kubeconfig)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def ring(cluster: LocalCluster, namespace: str) -> KeyRing:
+    secret = get(cluster, "secret", "ledger-keyring", namespace=namespace)
+    assert secret is not None
+    return KeyRing.from_secret_data({k: base64.b64decode(v) for k, v in secret["data"].items()})
+
+
+def state(cluster: LocalCluster, namespace: str, version: int) -> KeyState | None:
+    found = ring(cluster, namespace).get(version)
+    return found.state if found is not None else None
+
+
+def key_versions(cluster: LocalCluster, namespace: str) -> set[int]:
+    return {b["status"].get("keyVersion") for b in backups_of(cluster, namespace, "ledger")}
+
+
+def test_rotating_twice_strands_no_backup_and_the_oldest_backup_restores(
+    *,
+    cluster: LocalCluster,
+    namespace: str,
+    operator: OperatorProcess,
+    pg_store: StoreDatabase,
+    empty_pg_database: StoreDatabase,
+    s3_server: S3Server,
+    bucket: str,
+    tmp_path: Path,
+) -> None:
+    # Given a policy with one backup wrapped by v1
+    given_database_login(cluster, namespace, pg_store.connection)
+    given_s3_login(cluster, namespace)
+    when_policy_applied(
+        cluster, namespace,
+        policy_manifest("ledger", engine="postgresql", conn=pg_store.connection, bucket=bucket,
+                        endpoint=s3_server.endpoint_url, schedule=FAR, keep_last=5,
+                        objectives={"rpo": "400d"}),
+    )  # fmt: skip
+    engine = engine_for("postgresql")
+    at_first_backup = engine.fingerprints(pg_store.connection)
+    when_backup_now(cluster, namespace, "ledger")
+    first = backups_of(cluster, namespace, "ledger")[0]
+    assert first["status"]["keyVersion"] == 1
+    v1_material = ring(cluster, namespace).primary().material
+    assert v1_material is not None
+    folder = f"e2e/{namespace}/ledger"
+    orphan = f"{folder}/ledger-retained-elsewhere/manifest.json"
+    client: Any = s3_server.client()
+    client.put_object(
+        Bucket=bucket, Key=orphan, Body=s3_get(s3_server, bucket, first["status"]["manifestKey"])
+    )
+
+    # When a person rotates the key
+    assert "Key version 2 is primary" in keys(cluster, namespace, "rotate", "ledger", "--wait")
+
+    # Then the Backup is re-wrapped to v2, but v1 is not retired: the bucket still needs it
+    wait_until(lambda: key_versions(cluster, namespace) == {2}, timeout=60, what="re-wrap to v2")
+    refusal = wait_until(
+        lambda: [m for m in event_messages(cluster, namespace) if "KeyOperationRefused" in m],
+        timeout=60, what="the refusal to retire v1",
+    )[0]  # fmt: skip
+    assert "cannot retire key ring ledger-keyring v1" in refusal
+    assert state(cluster, namespace, 1) is KeyState.DECRYPT_ONLY
+
+    # When that manifest is gone, v1 retires
+    client.delete_object(Bucket=bucket, Key=orphan)
+    wait_until(
+        lambda: state(cluster, namespace, 1) is KeyState.RETIRED, timeout=60, what="v1 retired"
+    )
+
+    # When a second backup is taken and the key is rotated again
+    when_backup_now(cluster, namespace, "ledger")
+    keys(cluster, namespace, "rotate", "ledger", "--wait")
+    wait_until(lambda: key_versions(cluster, namespace) == {3}, timeout=60, what="re-wrap to v3")
+    wait_until(
+        lambda: state(cluster, namespace, 2) is KeyState.RETIRED, timeout=60, what="v2 retired"
+    )
+
+    # Then every retained manifest opens with the current primary alone
+    current = ring(cluster, namespace)
+    only_primary = KeyRingWrapper(KeyRing(current.key_id, (current.primary(),)))
+    manifests = [k for k in s3_keys(s3_server, bucket, folder + "/") if k.endswith("manifest.json")]
+    assert len(manifests) == 2
+    for key in manifests:
+        opened = Manifest.from_json(s3_get(s3_server, bucket, key))
+        assert [w.key_version for w in opened.wrapped_keys] == ["3"]
+        open_manifest(opened, [only_primary])
+    listing = keys(cluster, namespace, "list", "ledger")
+    assert "retired" in listing
+    assert "primary" in listing
+
+    # When a person asks to destroy v1, it is crypto-shredded and recorded
+    keys(cluster, namespace, "destroy", "ledger", "--version", "1")
+    wait_until(
+        lambda: state(cluster, namespace, 1) is KeyState.DESTROYED, timeout=60, what="v1 destroyed"
+    )
+    secret = get(cluster, "secret", "ledger-keyring", namespace=namespace)
+    assert secret is not None
+    assert "kek-v1" not in secret["data"]
+
+    # And the backup taken before the first rotation restores by hand with today's escrow
+    escrow = tmp_path / "escrow.json"
+    keys(cluster, namespace, "export", "ledger", "-o", str(escrow))
+    dump = tmp_path / "ledger.dump"
+    result = subprocess.run(
+        [CLI, "decrypt", f"--bucket={bucket}", f"--key={first['status']['dataKey']}",
+         f"--endpoint={s3_server.endpoint_url}", f"--region={REGION}", f"--keyring={escrow}",
+         f"--output={dump}"],
+        capture_output=True, text=True, check=False, env=s3_server.client_env(), timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    target = _Target(empty_pg_database.connection)
+    load_dump(target, dump, tmp_path)
+    assert engine.fingerprints(empty_pg_database.connection) == at_first_backup
+
+    # And metrics, audit trail and logs tell the story without a key byte
+    metrics = operator.metrics()
+    labels = f'{{namespace="{namespace}",policy="ledger"}}'
+    assert f"strongroom_encryption_manifests_pending_rewrap{labels} 0.0" in metrics
+    assert f"strongroom_encryption_key_versions_in_use{labels} 1.0" in metrics
+    store = store_for(s3_server, bucket, tmp_path)
+    records = read_trail(store, "e2e", namespace=namespace, policy="ledger")
+    done = [(r.action.value, r.result.value, r.key_version) for r in records]
+    assert ("key-retire", "refused", 1) in done
+    assert ("key-retire", "succeeded", 1) in done
+    assert ("key-destroy", "succeeded", 1) in done
+    assert [a for a in done if a[0] == "key-rotate"] == [
+        ("key-rotate", "succeeded", 2),
+        ("key-rotate", "succeeded", 3),
+    ]
+    assert sum(1 for a in done if a[:2] == ("key-rewrap", "succeeded")) == 3
+    said = operator.logs() + json.dumps(event_messages(cluster, namespace))
+    for version in [*current.versions]:
+        if version.material is not None:
+            assert base64.b64encode(version.material).decode() not in said
+            assert version.material.hex() not in said
+    assert base64.b64encode(v1_material).decode() not in said
+
+
+class _Target:
+    """What ``load_dump`` needs: the engine and the empty target's connection."""
+
+    engine_name = "postgresql"
+
+    def __init__(self, connection: Any) -> None:
+        self.empty = connection
