@@ -8,9 +8,13 @@ Importing this package registers every handler. Every reaction, in one place:
 * ``@kopf.on.create/update(spec)/resume`` BackupPolicy :func:`policies.policy_changed` —
   validate what the schema cannot (time zone, RPO vs schedule, Secrets and keys, bucket) and
   reconcile at once.
-* ``@kopf.timer`` BackupPolicy :func:`policies.policy_tick` — every ``timer_interval``
-  seconds: finish runs whose Jobs ended, plan, create due Backups, enforce retention, start
-  the next run, write status and metrics (idle when nothing is due).
+* ``@kopf.daemon`` BackupPolicy :func:`policies.policy_loop` — one loop per policy, asleep
+  until the plan's ``next_wake`` (the slot itself) or at most ``timer_interval`` seconds:
+  finish runs whose Jobs ended, plan, create due Backups, enforce retention, start the next
+  run, write status and metrics. A look with nothing changed makes no API call.
+* ``@kopf.index`` Backups and Jobs :func:`index.backups_by_policy`,
+  :func:`index.jobs_by_policy` — ``(namespace, policy) → (name, resourceVersion)``: how a
+  policy's loop notices a changed child without listing.
 * ``@kopf.on.delete`` BackupPolicy :func:`policies.policy_deleted` — deletionPolicy Retain
   (default: keep every Backup and object, remove our finalizer) or Delete.
 * ``@kopf.on.startup``/``cleanup`` :func:`coverage.start_coverage`/:func:`coverage.stop_coverage`
@@ -21,10 +25,12 @@ Importing this package registers every handler. Every reaction, in one place:
   :func:`restores.restore_tick` — choose the source once, start one restore Job (named after
   the Restore), record its result, erasure replay, Events and audit records.
 
-Backups, Jobs and Secrets are not watched: the policy's timer reads them by label each tick,
-so a missed watch event can never lose a run (level-based, not edge-based).
+The indexes only say *that* a policy's Backups or Jobs changed; the full look they trigger
+reads them by label from the API server, and every policy gets a full look at least every
+``resync_interval`` (Secrets are not watched at all), so a missed watch event delays a
+reaction but can never lose a run (level-based, not edge-based).
 """
 
-from strongroom.controller import coverage, policies, restores, startup
+from strongroom.controller import coverage, index, policies, restores, startup
 
-__all__ = ["coverage", "policies", "restores", "startup"]
+__all__ = ["coverage", "index", "policies", "restores", "startup"]

@@ -1,10 +1,22 @@
 """One look at one policy: gather → finish runs → plan → effects → start runs → status.
 
-This is what the per-policy timer and the create/update/resume handlers call; it imports no
-Kopf, so controller tests drive it with fakes and a fixed clock. Level-based: everything it
-needs is read from the API server each time (Backups by label, the key ring, Jobs), so a
-restart or a missed watch event changes nothing (F1, F9). A per-policy lock serialises the
-timer and the handlers.
+This is what the per-policy loop and the create/update/resume handlers call; it imports no
+Kopf, so controller tests drive it with fakes and a fixed clock. A per-policy lock serialises
+the loop and the handlers. Three depths of look, cheapest first, so a fleet costs little
+between its slots (docs/benchmarks.md "Operator scale"):
+
+* **quiet** — nothing changed (the digest of the policy's Backups and Jobs, ``seen``, fed by
+  the shared indexes of :mod:`~strongroom.controller.index`, and the spec generation are
+  those of the last full look), the policy was Ready, its ``next_wake`` and its resync are
+  ahead: no API call at all, also while a run is in flight (its Job changing changes ``seen``);
+* **planned** — the same, but ``next_wake`` came: the planner runs on what the last full look
+  observed. A due slot's Backup is created at once (the slot is not kept waiting behind other
+  policies' full looks) and a full look follows; nothing to do → only the status is written;
+* **full** — everything is read from the API server (Backups and Jobs by label, Secrets, the
+  key ring, the bucket): on any change, at least every ``resync_interval`` (spread per policy,
+  so a fleet created together does not resync together), and whenever the policy is not
+  Ready. Level-based: a restart or a missed watch event delays a reaction, never loses it
+  (F1, F9). At most ``max_concurrent_looks`` full looks run at once.
 
 Readiness — what the schema cannot check — is decided here: referenced Secrets exist and hold
 their keys, the key ring is readable, the bucket answers. A problem is ``Ready=False`` with the
@@ -17,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,13 +46,14 @@ from strongroom.controller.readiness import (
     ensure_job_service_account,
     parse_spec,
 )
-from strongroom.controller.runtime import PolicyMemory, Runtime
+from strongroom.controller.runtime import CachedLook, PolicyMemory, Runtime
 from strongroom.errors import ConfigError, StrongroomError
-from strongroom.kube.base import BACKUPS, JOBS, SECRETS
+from strongroom.kube.base import BACKUPS, JOBS
 from strongroom.manifests import events, status
 from strongroom.manifests.labels import policy_selector
 from strongroom.planner import plan as make_plan
-from strongroom.planner.model import Plan, VerifyBackup
+from strongroom.planner.model import CreateBackup, Observed, Plan, VerifyBackup
+from strongroom.planner.rotation import DESTROY_ANNOTATION, ROTATE_ANNOTATION
 from strongroom.storage.base import ObjectStore
 
 _log = logging.getLogger(__name__)
@@ -57,26 +70,31 @@ class Outcome:
     skipped: bool = False
 
 
-async def _key_ring_version(rt: Runtime, namespace: str, body: Mapping[str, Any]) -> str:
-    """Return the key ring Secret's resourceVersion ("" for KMS, "absent" when missing)."""
-    ref = (((body.get("spec") or {}).get("encryption") or {}).get("keyRingSecretRef") or {}).get(
-        "name"
-    )
-    if not ref:
-        return ""
-    secret = await rt.kube.get(SECRETS, namespace, ref)
-    return "absent" if secret is None else str(secret["metadata"].get("resourceVersion"))
+def seen_digest(backups: Iterable[tuple[str, str]], jobs: Iterable[tuple[str, str]]) -> str:
+    """Return a digest of a policy's Backups and Jobs as ``(name, resourceVersion)`` pairs.
 
-
-def _fingerprint(
-    body: Mapping[str, Any], backups: Sequence[Mapping[str, Any]], key_ring: str
-) -> str:
-    """Return a digest of what, when changed, needs a full look before next_wake."""
-    parts = [str(body["metadata"].get("generation")), key_ring]
-    parts += sorted(
-        f"{b['metadata']['name']}@{b['metadata'].get('resourceVersion')}" for b in backups
-    )
+    The indexes and a full look's lists digest alike, so an unchanged world compares equal.
+    """
+    parts = ["B", *sorted(f"{n}@{v}" for n, v in backups)]
+    parts += ["J", *sorted(f"{n}@{v}" for n, v in jobs)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _pairs(bodies: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    return [
+        (str(b["metadata"]["name"]), str(b["metadata"].get("resourceVersion", ""))) for b in bodies
+    ]
+
+
+def _fingerprint(body: Mapping[str, Any], seen: str) -> str:
+    """Return what, when changed, needs a full look before ``next_wake``: spec and children.
+
+    Key requests (``strongroom keys rotate/destroy``) are annotations, which do not bump the
+    generation, so they are part of it too.
+    """
+    asked = body["metadata"].get("annotations") or {}
+    keys = (asked.get(ROTATE_ANNOTATION, ""), asked.get(DESTROY_ANNOTATION, ""))
+    return f"{body['metadata'].get('generation')}:{seen}:{keys}"
 
 
 def _any_wrapped(backups: Sequence[Mapping[str, Any]]) -> bool:
@@ -111,34 +129,91 @@ def _last_run(backups: Sequence[Mapping[str, Any]]) -> status.ConditionValue | N
     return status.last_run_condition(name, newest.phase, reason, newest.message or "")
 
 
-async def reconcile(rt: Runtime, body: Mapping[str, Any], *, force: bool = False) -> Outcome:
-    """Look at one policy and act; see the module docstring for the order."""
+async def reconcile(
+    rt: Runtime, body: Mapping[str, Any], *, force: bool = False, seen: str | None = None
+) -> Outcome:
+    """Look at one policy and act; see the module docstring for the depths of look.
+
+    ``seen`` is the indexes' digest of the policy's Backups and Jobs (:func:`seen_digest`);
+    without it (no indexes, e.g. a test) both are listed to compute it.
+    """
     meta = body["metadata"]
     namespace, name = meta["namespace"], meta["name"]
     memory = rt.remember(namespace, name)
     async with memory.lock:
-        return await _reconcile(rt, body, memory, force=force)
+        if seen is None:
+            selector = policy_selector(name)
+            seen = seen_digest(
+                _pairs(await rt.kube.list(BACKUPS, namespace, selector=selector)),
+                _pairs(await rt.kube.list(JOBS, namespace, selector=selector)),
+            )
+        quiet = (
+            not force
+            and memory.ready is True
+            and memory.fingerprint == _fingerprint(body, seen)
+            and rt.monotonic() < memory.resync_at
+        )
+        if quiet and memory.next_wake is not None and rt.clock() < memory.next_wake:
+            return Outcome(ready=True, reason="Idle", plan=None, skipped=True)
+        if quiet:
+            planned = await _planned_look(rt, body, memory)
+            if planned is not None:
+                return planned
+        async with rt.looks:
+            return await _reconcile(rt, body, memory)
 
 
-async def _reconcile(
-    rt: Runtime, body: Mapping[str, Any], memory: PolicyMemory, *, force: bool
-) -> Outcome:
+def _cached_plan(body: Mapping[str, Any], memory: PolicyMemory, now: datetime) -> Plan | None:
+    """Return the plan on what the last full look observed, if it saw this generation."""
+    cached = memory.observed
+    if cached is None or cached.generation != body["metadata"].get("generation"):
+        return None
+    return make_plan(cached.spec, cached.observed, now)
+
+
+def _verdict_keys(plan: Plan) -> tuple[tuple[str, str, str], ...]:
+    return tuple((v.check.value, str(v.status), v.reason.value) for v in plan.verdicts)
+
+
+async def _planned_look(
+    rt: Runtime, body: Mapping[str, Any], memory: PolicyMemory
+) -> Outcome | None:
+    """Act on ``next_wake`` from the cached observation; ``None`` when a full look is needed.
+
+    A due slot's Backup is created first (the slot→Backup delay is what users feel) and then a
+    full look starts it. With nothing to do, only the status (lastCheckTime, nextScheduleTime)
+    is written, and notes are posted once; compliance or readiness changing needs a full look.
+    """
+    plan = _cached_plan(body, memory, rt.clock())
+    cached = memory.observed
+    if plan is None or cached is None or not plan.status.ready:
+        return None
+    meta = body["metadata"]
+    policy = runs.PolicyRef(meta["namespace"], meta["name"], cached.spec, body)
+    if plan.actions:
+        if all(isinstance(a, CreateBackup) for a in plan.actions):
+            for action in plan.of_type(CreateBackup):
+                await effects.create_backup(rt, policy, action)
+        return None
+    if _verdict_keys(plan) != cached.verdicts:
+        return None
+    await effects.apply_plan(rt, policy, plan, backups=(), store=None, memory=memory)
+    readiness = status.Readiness(
+        plan.status.ready, plan.status.ready_reason.value, plan.status.ready_message
+    )
+    await effects.write_policy_status(
+        rt, body, plan=plan, readiness=readiness, last_run=None, key_ring=None
+    )
+    memory.next_wake = plan.next_wake
+    return Outcome(ready=True, reason="Planned", plan=plan)
+
+
+async def _reconcile(rt: Runtime, body: Mapping[str, Any], memory: PolicyMemory) -> Outcome:
     meta = body["metadata"]
     namespace, name = meta["namespace"], meta["name"]
     now = rt.clock()
     listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
-    fingerprint = _fingerprint(body, listed, await _key_ring_version(rt, namespace, body))
-    idle = (
-        not force
-        and memory.ready is True
-        and memory.fingerprint == fingerprint
-        and memory.next_wake is not None
-        and now < memory.next_wake
-        and rt.monotonic() < memory.resync_at
-        and not _in_flight(listed)
-    )
-    if idle:
-        return Outcome(ready=True, reason="Idle", plan=None, skipped=True)
+    memory.observed = None
     try:
         spec = parse_spec(body)
     except ConfigError as exc:
@@ -180,11 +255,8 @@ async def _reconcile(
         )
         raise
     # 3. Plan and act.
-    plan = make_plan(
-        spec,
-        observe(policy=body, backups=listed, ring=keys.ring, verification_in_flight=checking),
-        now,
-    )
+    observed = observe(policy=body, backups=listed, ring=keys.ring, verification_in_flight=checking)
+    plan = make_plan(spec, observed, now)
     started: list[str] = []
     if plan.status.ready:
         try:
@@ -193,7 +265,8 @@ async def _reconcile(
             await _start_verifications(
                 rt, policy=policy, plan=plan, listed=listed, store=store, keys=keys, memory=memory
             )
-            listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
+            if plan.actions:
+                listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
             started = await _start_runs(rt, policy, listed, keys, user)
         except StrongroomError as exc:
             # An outage is retried quietly; a refusal (e.g. RBAC forbids creating the Job)
@@ -206,25 +279,49 @@ async def _reconcile(
             raise
         if started:
             listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
-            plan = make_plan(
-                spec,
-                observe(
-                    policy=body, backups=listed, ring=keys.ring, verification_in_flight=checking
-                ),
-                now,
+            observed = observe(
+                policy=body, backups=listed, ring=keys.ring, verification_in_flight=checking
             )
+            plan = make_plan(spec, observed, now)
     readiness = status.Readiness(
         plan.status.ready, plan.status.ready_reason.value, plan.status.ready_message
     )
     await _report(
         rt, policy=policy, memory=memory, plan=plan, readiness=readiness, listed=listed, keys=keys
     )
-    memory.fingerprint = _fingerprint(body, listed, await _key_ring_version(rt, namespace, body))
-    memory.next_wake = plan.next_wake
-    memory.resync_at = rt.monotonic() + rt.config.resync_interval
+    # The children as this look left them: once the indexes catch up they digest the same,
+    # unless a run was started (its new Job) — then one more full look sees it.
+    seen = seen_digest(_pairs(listed), _pairs(jobs.values()))
+    _remember_look(
+        rt, body, memory, seen=seen, spec=spec,
+        observed=observed if readiness.ready else None, plan=plan,
+    )  # fmt: skip
     return Outcome(
         ready=readiness.ready, reason=readiness.reason, plan=plan, started=tuple(started)
     )
+
+
+def _remember_look(
+    rt: Runtime,
+    body: Mapping[str, Any],
+    memory: PolicyMemory,
+    *,
+    seen: str,
+    spec: BackupPolicySpec,
+    observed: Observed | None,
+    plan: Plan,
+) -> None:
+    """Note what a full look saw, for the quiet and planned looks until the next one."""
+    memory.fingerprint = _fingerprint(body, seen)
+    memory.next_wake = plan.next_wake
+    memory.resync_at = rt.monotonic() + rt.config.resync_interval * memory.spread
+    if observed is not None:
+        memory.observed = CachedLook(
+            generation=body["metadata"].get("generation"),
+            spec=spec,
+            observed=observed,
+            verdicts=_verdict_keys(plan),
+        )
 
 
 async def _finish_runs(
@@ -366,6 +463,26 @@ def wake_at(rt: Runtime, namespace: str, name: str) -> datetime | None:
     """Return when the policy next needs a look (for logs and tests)."""
     memory = rt.memory.get((namespace, name))
     return memory.next_wake if memory else None
+
+
+#: Shortest sleep of a policy's loop: a wake a hair early must not spin.
+_MIN_SLEEP = 0.05
+
+
+def sleep_seconds(rt: Runtime, namespace: str, name: str) -> float:
+    """Return how long the policy's loop sleeps: until next_wake, the resync or one poll.
+
+    Waking at ``next_wake`` itself (not on a fixed tick) keeps slots on time and spreads a
+    fleet by what each policy is waiting for; ``timer_interval`` bounds how late a change
+    seen by the indexes is noticed.
+    """
+    poll = rt.config.timer_interval
+    memory = rt.memory.get((namespace, name))
+    if memory is None or memory.next_wake is None:
+        return poll
+    until_wake = (memory.next_wake - rt.clock()).total_seconds()
+    until_resync = memory.resync_at - rt.monotonic()
+    return max(_MIN_SLEEP, min(poll, until_wake, until_resync))
 
 
 async def delete_policy(rt: Runtime, body: Mapping[str, Any]) -> int:

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from strongroom.api.policy import BackupPolicySpec
@@ -173,12 +174,15 @@ _STORE_CACHE_SIZE = 128
 def s3_store_factory(kube: KubeClient, config: OperatorConfig) -> StoreFactory:
     """Return a factory of :class:`~strongroom.storage.s3.S3ObjectStore` for policies.
 
-    Building a boto3 client costs ~170 ms of CPU and ~11 MiB; the timer asks for a store on
-    every full look at a policy, so stores are reused while the storage spec and the
-    credentials stay the same (boto3 clients are thread-safe). The cache key holds a digest of
-    the credentials, never the credentials themselves.
+    Building a boto3 client costs ~170 ms of CPU and ~11 MiB; the loop asks for a store on
+    every full look at a policy, so stores are reused while the storage spec, the credentials
+    and the CA bundle stay the same (boto3 clients are thread-safe). The cache key holds a
+    digest of the credentials, never the credentials themselves. ``caBundleSecretRef`` is
+    honoured as the Jobs honour it: its PEM is written to a private file (a CA bundle is
+    public, but the directory is ours alone) that the client verifies the endpoint with.
     """
     cache: OrderedDict[str, ObjectStore] = OrderedDict()
+    ca_files = _CaFiles()
 
     async def cached(namespace: str, spec: BackupPolicySpec) -> ObjectStore:
         storage = spec.storage
@@ -190,44 +194,33 @@ def s3_store_factory(kube: KubeClient, config: OperatorConfig) -> StoreFactory:
             storage.force_path_style,
         )
         digest = hashlib.sha256(repr(client_settings).encode())
-        ref = storage.credentials_secret_ref
-        if ref is not None:
-            secret = await kube.get(SECRETS, namespace, ref.name)
-            for key in (ref.access_key_id_key, ref.secret_access_key_key):
-                digest.update(b"\0" + (secret_value(secret, key) or b""))
+        creds = await _s3_credentials(kube, namespace, spec)
+        if creds is not None:
+            digest.update(f"\0{creds.access_key_id}\0{creds.secret_access_key}".encode())
+        ca = await _ca_bundle(kube, namespace, spec)
+        digest.update(b"\0" + (ca or b""))
         key = digest.hexdigest()
         store = cache.get(key)
         if store is None:
-            store = await make(namespace, spec)
+            store = await make(spec, creds, ca)
             cache[key] = store
             while len(cache) > _STORE_CACHE_SIZE:
                 cache.popitem(last=False)
         cache.move_to_end(key)
         return store
 
-    async def make(namespace: str, spec: BackupPolicySpec) -> ObjectStore:
-        from strongroom.errors import ConfigError  # noqa: PLC0415
+    async def make(
+        spec: BackupPolicySpec, creds: Credentials | None, ca: bytes | None
+    ) -> ObjectStore:
         from strongroom.storage.s3 import S3ObjectStore  # noqa: PLC0415 - boto3 when used
 
         storage = spec.storage
-        creds: Credentials | None = None
-        ref = storage.credentials_secret_ref
-        if ref is not None:
-            secret = await kube.get(SECRETS, namespace, ref.name)
-            access = secret_value(secret, ref.access_key_id_key)
-            secret_key = secret_value(secret, ref.secret_access_key_key)
-            if access is None or secret_key is None:
-                raise ConfigError(
-                    f"spec.storage.credentialsSecretRef: Secret {ref.name} is missing or lacks "
-                    f"{ref.access_key_id_key}/{ref.secret_access_key_key}",
-                    reason="SecretMissing",
-                )
-            creds = Credentials(access.decode().strip(), secret_key.decode().strip())
         settings = _InlineStorageConfig(
             bucket=storage.bucket,
             region=storage.region,
             endpoint_url=storage.endpoint,
             force_path_style=storage.force_path_style,
+            ca_bundle_file=ca_files.path(ca) if ca is not None else None,
             max_attempts=config.s3_max_attempts,
             part_attempts=1,
             connect_timeout=5.0,
@@ -237,3 +230,61 @@ def s3_store_factory(kube: KubeClient, config: OperatorConfig) -> StoreFactory:
         return await asyncio.to_thread(S3ObjectStore, settings)
 
     return cached
+
+
+async def _s3_credentials(
+    kube: KubeClient, namespace: str, spec: BackupPolicySpec
+) -> Credentials | None:
+    """Return the policy's S3 login from its Secret (``None``: boto3's default chain)."""
+    from strongroom.errors import ConfigError  # noqa: PLC0415
+
+    ref = spec.storage.credentials_secret_ref
+    if ref is None:
+        return None
+    secret = await kube.get(SECRETS, namespace, ref.name)
+    access = secret_value(secret, ref.access_key_id_key)
+    secret_key = secret_value(secret, ref.secret_access_key_key)
+    if access is None or secret_key is None:
+        raise ConfigError(
+            f"spec.storage.credentialsSecretRef: Secret {ref.name} is missing or lacks "
+            f"{ref.access_key_id_key}/{ref.secret_access_key_key}",
+            reason="SecretMissing",
+        )
+    return Credentials(access.decode().strip(), secret_key.decode().strip())
+
+
+async def _ca_bundle(kube: KubeClient, namespace: str, spec: BackupPolicySpec) -> bytes | None:
+    """Return the PEM of ``spec.storage.caBundleSecretRef`` (``None``: the system store)."""
+    from strongroom.errors import ConfigError  # noqa: PLC0415
+
+    ref = spec.storage.ca_bundle_secret_ref
+    if ref is None:
+        return None
+    pem = secret_value(await kube.get(SECRETS, namespace, ref.name), ref.key)
+    if not pem or b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise ConfigError(
+            f"spec.storage.caBundleSecretRef: Secret {ref.name} is missing, lacks key "
+            f"{ref.key}, or holds no PEM certificate; put the endpoint's CA bundle there",
+            reason="SecretMissing" if pem is None else "SecretKeyMissing",
+        )
+    return pem
+
+
+class _CaFiles:
+    """PEM bundles written once each, by content digest, in a directory only we can read."""
+
+    def __init__(self) -> None:
+        self._dir: Path | None = None
+
+    def path(self, pem: bytes) -> Path:
+        """Return the file holding ``pem``, writing it on first use."""
+        import tempfile  # noqa: PLC0415 - only when a policy names a CA bundle
+
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="strongroom-ca-"))
+        target = self._dir / f"{hashlib.sha256(pem).hexdigest()[:16]}.pem"
+        if not target.exists():
+            partial = target.with_suffix(".tmp")
+            partial.write_bytes(pem)
+            partial.replace(target)
+        return target
