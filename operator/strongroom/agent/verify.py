@@ -151,13 +151,14 @@ SETTLE_SECONDS = 2.0
 
 
 def wait_for_server(
-    engine: Engine, admin: Connection, *, timeout: float, settle: float = SETTLE_SECONDS
+    engine: Engine, admin: Connection, *, timeout: float, settle: float | None = None
 ) -> None:
     """Wait until the scratch server answers twice ``settle`` seconds apart, or fail clearly.
 
     Raises:
         VerificationError: No settled answer within ``timeout`` seconds (``ScratchUnavailable``).
     """
+    settle = SETTLE_SECONDS if settle is None else settle
     deadline = time.monotonic() + timeout
     first: float | None = None
     while time.monotonic() < deadline:

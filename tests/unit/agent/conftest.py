@@ -58,6 +58,10 @@ class FakeEngine:
     fail_dump: bool = False
     databases: dict[str, bytes] = field(default_factory=dict)
     name: str = "postgresql"
+    #: Answers to ``query_value`` by statement; a statement not listed fails like a bad query.
+    answers: dict[str, str | None] = field(default_factory=dict)
+    #: Calls to ``server_version`` that fail before the server answers (a starting sidecar).
+    down_for: int = 0
 
     @contextmanager
     def dump(self, conn: Connection) -> Iterator[FakeDump]:
@@ -90,8 +94,15 @@ class FakeEngine:
         return {"pg_dump": "16.4"}
 
     def server_version(self, conn: Connection) -> str:
-        del conn
+        if self.down_for > 0:
+            self.down_for -= 1
+            raise EngineError(f"cannot connect to {conn.describe()}", reason="DatabaseUnavailable")
         return "16.4"
+
+    def query_value(self, conn: Connection, statement: str) -> str | None:
+        if statement not in self.answers:
+            raise EngineError(f"query failed on {conn.describe()} with SQLSTATE 42P01")
+        return self.answers[statement]
 
 
 @dataclass
