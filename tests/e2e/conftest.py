@@ -12,11 +12,17 @@ from tests.support.operator import OperatorProcess
 
 @pytest.fixture(scope="module")
 def operator(
-    cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    cluster: LocalCluster,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[OperatorProcess]:
-    """The real operator, watching every namespace, with a 2-second timer."""
+    """The real operator, watching every namespace, with a 2-second timer.
+
+    A story module may set ``OPERATOR_SETTINGS`` (``STRONGROOM_*`` variables) for its operator.
+    """
     given_strongroom_crds(cluster)
-    process = OperatorProcess(cluster, tmp_path_factory.mktemp("operator"))
+    settings = getattr(request.module, "OPERATOR_SETTINGS", None)
+    process = OperatorProcess(cluster, tmp_path_factory.mktemp("operator"), settings=settings)
     process.start()
     yield process
     process.stop()

@@ -9,10 +9,7 @@ trail from the bucket in time order.
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,8 +17,9 @@ from typing import Any
 from cluster_steps import given_backup, given_policy, given_service
 from s3_steps import credentials_file, store_for
 from tests.integration.api.crd_steps import given_strongroom_crds
-from tests.support.cluster import REPO_ROOT, LocalCluster
+from tests.support.cluster import LocalCluster
 from tests.support.kube_steps import get, list_objects
+from tests.support.report_steps import run_report
 from tests.support.s3 import REGION, S3Server
 
 from strongroom.api.policy import BackupPolicySpec
@@ -31,17 +29,6 @@ from strongroom.metrics import OperatorMetrics, PolicyMetricsSnapshot
 from strongroom.planner.compliance import evaluate, overall
 
 _EXPORTED = {"True": 1.0, "False": 0.0}
-
-
-def run_report(cluster: LocalCluster, *args: str) -> tuple[int, dict[str, Any]]:
-    """Run the real command as a child process; return its exit code and parsed JSON."""
-    done = subprocess.run(
-        [sys.executable, "-m", "strongroom", "report", "--kubeconfig", str(cluster.kubeconfig),
-         "--format", "json", *args],
-        capture_output=True, text=True, timeout=120, cwd=REPO_ROOT, check=False,
-    )  # fmt: skip
-    assert done.returncode in {0, 1}, done.stderr
-    return done.returncode, json.loads(done.stdout)
 
 
 def exported_compliance(namespace: str, name: str, verdicts: Any) -> dict[str, float]:

@@ -1,0 +1,66 @@
+"""Steps of the compliance stories: metrics as Prometheus reads them, the audit trail as an
+auditor reads it from the bucket, and every secret value a trail must never contain."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+from steps import s3_get, s3_keys
+from tests.integration.report.s3_steps import store_for
+from tests.support.cluster import LocalCluster
+from tests.support.operator import OperatorProcess
+from tests.support.s3 import S3Server
+
+from strongroom.audit.record import AuditRecord
+from strongroom.audit.sink import read_trail
+
+
+def metric(operator: OperatorProcess, name: str, **labels: str) -> float | None:
+    """The value of one series the operator exports now; ``None`` when there is no such series."""
+    for family in text_string_to_metric_families(operator.metrics()):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return None
+
+
+def same_verdict(exported: float | None, status: str) -> bool:
+    """Whether a ``strongroom_policy_compliant`` value says what a report check status says."""
+    if exported is None:
+        return False
+    if math.isnan(exported):
+        return status == "Unknown"
+    return exported == {"True": 1.0, "False": 0.0}.get(status)
+
+
+def audit_trail(
+    s3: S3Server, bucket: str, scratch: Path, *, namespace: str, prefix: str = "e2e"
+) -> list[AuditRecord]:
+    """The audit records of ``namespace`` read back from the bucket, oldest first."""
+    return read_trail(store_for(s3, bucket, scratch), prefix, namespace=namespace)
+
+
+def audit_objects(s3: S3Server, bucket: str, *, namespace: str, prefix: str = "e2e") -> list[bytes]:
+    """The raw bytes of every audit object of ``namespace`` (what leaks would be in)."""
+    keys = s3_keys(s3, bucket, f"{prefix}/audit/{namespace}/")
+    return [s3_get(s3, bucket, key) for key in keys]
+
+
+def secret_values(cluster: LocalCluster, namespace: str) -> list[str]:
+    """Every value of every Secret in ``namespace``, decoded and as stored (base64).
+
+    Short values (a two-letter user name) are left out: they would match by chance.
+    """
+    out = cluster.kubectl("get", "secrets", "-n", namespace, "-o", "json").stdout
+    found: list[str] = []
+    for secret in json.loads(out)["items"]:
+        for encoded in (secret.get("data") or {}).values():
+            found.append(encoded)
+            raw = base64.b64decode(encoded)
+            found.append(raw.decode(errors="replace"))
+            found.append(raw.hex())
+    return [value.strip() for value in found if len(value.strip()) >= 8]
