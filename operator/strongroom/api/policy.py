@@ -445,7 +445,11 @@ class ScratchSpec(SpecModel):
     image: str | None = Field(
         default=None,
         max_length=512,
-        description="Database image run as a sidecar of the verify Job (default: the engine's).",
+        description=(
+            "Database image run as a socket-only sidecar of the verify Job when no "
+            "serverSecretRef is set (default: the official image of the source's kind and "
+            "major version, from the backup's manifest)."
+        ),
     )
     server_secret_ref: LocalObjectRef | None = Field(
         default=None,
