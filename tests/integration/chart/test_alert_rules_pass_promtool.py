@@ -84,7 +84,7 @@ def test_disabled_alerts_and_a_custom_job_label_are_honoured(helm):
     rendered = {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"]}
 
     assert "StrongroomKeyRotationOverdue" not in rendered
-    assert len(rendered) == 7
+    assert len(rendered) == 8
     assert 'up{job="backup-operator"}' in rendered["StrongroomOperatorDown"]["expr"]
 
 
