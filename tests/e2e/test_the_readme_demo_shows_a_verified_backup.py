@@ -1,8 +1,8 @@
 """Story: a new user runs `make demo` and sees a first encrypted backup, verified to the data.
 
 The demo brings up its own control plane, PostgreSQL, S3 and operator; this runs it exactly as
-`make demo` does (non-interactive, so it stops after the first verified backup) and checks that
-what it prints is true.
+`make demo` does (non-interactive, so it stops after the first verified backup and a key
+rotation) and checks that what it prints is true.
 """
 
 from __future__ import annotations
@@ -33,4 +33,7 @@ def test_the_demo_reaches_a_verified_backup_and_a_compliant_policy(tmp_path: Pat
     assert "/manifest.json" in out
     assert "Succeeded" in out
     assert 'strongroom_policy_compliant{check="all"' in out
+    assert "Key version 2 is primary." in out
+    assert "Each manifest opens with the new primary v2 alone" in out
+    assert "wrapped by key ring shop-db-keyring v2; opens" in out
     assert "Demo finished" in out

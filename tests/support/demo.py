@@ -4,7 +4,9 @@ It starts what a platform team would have — a Kubernetes control plane (with t
 kubelet running Job pods as local processes), a store's PostgreSQL database filled with
 generated customers and orders, and an S3 endpoint — then runs the operator, applies the
 sample policy with kubectl and shows the first encrypted backup landing in S3, its
-verification down to the table fingerprints, and the compliant status.
+verification down to the table fingerprints, the compliant status, and an on-demand key
+rotation (``strongroom keys rotate``) whose re-wrap leaves every manifest opening with the new
+primary key alone.
 
 ``--exit`` stops everything after the first verified backup (the e2e suite runs the demo that
 way); without it the demo keeps running and prints the commands to look around with.
@@ -13,15 +15,20 @@ way); without it the demo keeps running and prints the commands to look around w
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import subprocess
 import sys
 import time
+from base64 import b64decode
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from strongroom.crypto.keyring import KeyRing, KeyRingWrapper
+from strongroom.crypto.manifest import Manifest, open_manifest
 from tests.support.cluster import REPO_ROOT, LocalCluster, find_binaries
 from tests.support.kube_steps import apply, create_namespace, given_secret, list_objects
 from tests.support.operator import OperatorProcess
@@ -100,6 +107,57 @@ def first_verified_backup(cluster: LocalCluster, namespace: str) -> dict[str, An
             message = (backup.get("status") or {}).get("message", "")
             raise SystemExit(f"demo: backup {backup['metadata']['name']} failed: {message}")
     return None
+
+
+def strongroom(cluster: LocalCluster, *argv: str) -> str:
+    """Run the ``strongroom`` CLI as a person would; exit the demo if it fails."""
+    done = subprocess.run(
+        [str(REPO_ROOT / ".venv" / "bin" / "strongroom"), *argv,
+         "--kubeconfig", str(cluster.kubeconfig)],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"demo: strongroom {' '.join(argv)} failed: {done.stderr}")
+    return done.stdout
+
+
+def show_key_rotation(cluster: LocalCluster, namespace: str, client: Any) -> None:
+    """Rotate on demand, wait for the re-wrap, and prove each manifest opens with the new key."""
+    say(f"strongroom keys rotate {POLICY} -n {namespace} --wait   (an on-demand key rotation)")
+    print(indent(strongroom(cluster, "keys", "rotate", POLICY, "-n", namespace, "--wait")))
+
+    def rewrapped() -> list[dict[str, Any]]:
+        done = [
+            b
+            for b in list_objects(cluster, "backups", namespace=namespace)
+            if (b.get("status") or {}).get("phase") == "Succeeded"
+        ]
+        return done if done and all(b["status"].get("keyVersion") == 2 for b in done) else []
+
+    say("The operator re-wraps every retained manifest to v2 (add new wrap, verify, drop old)")
+    for backup in wait(rewrapped, timeout=120, what="the re-wrap to key version 2"):
+        status = backup["status"]
+        print(f"    {backup['metadata']['name']}: key {status['keyId']} v{status['keyVersion']}")
+    secret = json.loads(
+        cluster.kubectl("get", "secret", f"{POLICY}-keyring", "-n", namespace, "-o", "json").stdout
+    )
+    ring = KeyRing.from_secret_data({k: b64decode(v) for k, v in secret["data"].items()})
+    only_primary = KeyRingWrapper(KeyRing(ring.key_id, (ring.primary(),)))
+    say(f"Each manifest opens with the new primary v{ring.primary().version} alone")
+    for backup in rewrapped() or []:
+        key = backup["status"]["manifestKey"]
+        body = client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        manifest = Manifest.from_json(body)
+        open_manifest(manifest, [only_primary])
+        wraps = ", ".join(w.label for w in manifest.wrapped_keys)
+        print(f"    s3://{BUCKET}/{key}: wrapped by {wraps}; opens")
+    say(f"strongroom keys list {POLICY} -n {namespace}")
+    print(indent(strongroom(cluster, "keys", "list", POLICY, "-n", namespace)))
+
+
+def indent(text: str) -> str:
+    """Indent command output under its heading."""
+    return "\n".join(f"    {line}" for line in text.rstrip().splitlines())
 
 
 def run(workdir: Path, *, keep_running: bool) -> int:
@@ -208,6 +266,8 @@ def run(workdir: Path, *, keep_running: bool) -> int:
             if ours and ("timestamp" in line or "compliant" in line):
                 print(f"    {line}")
 
+        show_key_rotation(cluster, namespace, client)
+
         if keep_running:
             say("Everything is running. In another shell:")
             print(f"    export KUBECONFIG={cluster.kubeconfig}")
@@ -223,7 +283,7 @@ def run(workdir: Path, *, keep_running: bool) -> int:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 pass
-        say("Demo finished: a verified, encrypted backup and a compliant policy")
+        say("Demo finished: a verified, encrypted backup, a compliant policy, a key rotation")
         return 0
     finally:
         if operator is not None:

@@ -261,46 +261,55 @@ async def _write_ring(
     return done is not None
 
 
-async def _event(
-    rt: Runtime, scope: KeyScope, kind: Literal["Normal", "Warning"], reason: str, message: str
+@dataclass(frozen=True)
+class _Said:
+    """One key operation's Event (on the policy) and audit record, said together."""
+
+    kind: Literal["Normal", "Warning"]
+    reason: str
+    message: str
+    action: AuditAction
+    result: AuditResult
+    key_id: str
+    version: int
+    audit_reason: str = ""
+    backup: str | None = None
+    actor: str = OPERATOR_ACTOR
+    details: Mapping[str, Scalar] = field(default_factory=dict)
+
+
+async def _record(
+    rt: Runtime, scope: KeyScope, said: _Said, *, once: set[str] | None = None
 ) -> None:
-    await rt.kube.post_event(scope.namespace, EventSpec(scope.involved, kind, reason, message))
-
-
-def _actor(scope: KeyScope, requested: bool) -> str:
-    asked = scope.annotations.get(REQUESTED_BY_ANNOTATION, "").strip()
-    return asked if requested and asked else OPERATOR_ACTOR
-
-
-async def _audit(
-    rt: Runtime,
-    scope: KeyScope,
-    action: AuditAction,
-    result: AuditResult,
-    *,
-    reason: str,
-    key_id: str,
-    version: int,
-    backup: str | None = None,
-    actor: str = OPERATOR_ACTOR,
-    details: Mapping[str, Scalar] | None = None,
-) -> None:
+    """Post the Event and write the audit record; with ``once``, only the first time."""
+    if once is not None:
+        token = f"{said.reason}:{said.backup}:{said.version}:{sorted(said.details.items())}"
+        if token in once:
+            return
+        once.add(token)
+    event = EventSpec(scope.involved, said.kind, said.reason, said.message)
+    await rt.kube.post_event(scope.namespace, event)
     await audit(
         rt,
         namespace=scope.namespace,
         policy=scope.policy,
         store=scope.store,
         prefix=scope.spec.storage.prefix,
-        action=action,
-        result=result,
-        reason=reason,
-        backup=backup,
-        key_id=key_id,
-        key_version=version,
+        action=said.action,
+        result=said.result,
+        reason=said.audit_reason or said.reason,
+        backup=said.backup,
+        key_id=said.key_id,
+        key_version=said.version,
         region=scope.spec.storage.region,
-        actor=actor,
-        details=details,
+        actor=said.actor,
+        details=said.details,
     )
+
+
+def _actor(scope: KeyScope, requested: bool) -> str:
+    asked = scope.annotations.get(REQUESTED_BY_ANNOTATION, "").strip()
+    return asked if requested and asked else OPERATOR_ACTOR
 
 
 async def execute_key_action(
@@ -335,17 +344,15 @@ async def _rotate(
     summary = key_ring_summary(new, scope.annotations)
     assert summary is not None  # noqa: S101 - a ring was given
     rewraps = to_rewrap(summary, scope.backups, frozenset())
-    await _event(
-        rt, scope, "Normal", "KeyRotated",
+    await _record(rt, scope, _Said(
+        "Normal", "KeyRotated",
         f"rotated key ring {new.key_id}: v{version} is primary, v{old.version} is decrypt-only "
         f"({action.reason}); re-wrapping {len(rewraps)} retained manifest(s). Export the ring "
         "to escrow again: `strongroom keys export`",
-    )  # fmt: skip
-    await _audit(
-        rt, scope, AuditAction.KEY_ROTATE, AuditResult.SUCCEEDED,
-        reason=action.reason, key_id=new.key_id, version=version,
-        actor=_actor(scope, requested), details={"previousVersion": old.version},
-    )  # fmt: skip
+        AuditAction.KEY_ROTATE, AuditResult.SUCCEEDED, new.key_id, version,
+        audit_reason=action.reason, actor=_actor(scope, requested),
+        details={"previousVersion": old.version},
+    ))  # fmt: skip
     # Re-wrap at once (the planner's own rule), rather than waiting for the next full look.
     rotated = _Ring(read.secret, new, "", read.data_keys)
     for step in rewraps:
@@ -408,18 +415,13 @@ async def _rewrap(
             manifests.rewrap, stored, [wrapper], wrapper, _conditional_writer(store, key, etag)
         )
     except StrongroomError as exc:
-        said = f"rewrap-failed:{action.name}:{exc.reason}"
-        if said not in already:
-            already.add(said)
-            await _event(
-                rt, scope, "Warning", "KeyRewrapFailed",
-                f"could not re-wrap the manifest of Backup {action.name} to key ring "
-                f"{ring.key_id} v{primary}: {exc}",
-            )  # fmt: skip
-            await _audit(
-                rt, scope, AuditAction.KEY_REWRAP, AuditResult.FAILED, reason=exc.reason,
-                key_id=ring.key_id, version=primary, backup=action.name,
-            )  # fmt: skip
+        await _record(rt, scope, _Said(
+            "Warning", "KeyRewrapFailed",
+            f"could not re-wrap the manifest of Backup {action.name} to key ring "
+            f"{ring.key_id} v{primary}: {exc}",
+            AuditAction.KEY_REWRAP, AuditResult.FAILED, ring.key_id, primary,
+            audit_reason=exc.reason, backup=action.name,
+        ), once=already)  # fmt: skip
         return
     await rt.kube.patch(
         BACKUPS,
@@ -428,16 +430,14 @@ async def _rewrap(
         {"status": {"keyId": ring.key_id, "keyVersion": primary}},
         status=True,
     )
-    await _event(
-        rt, scope, "Normal", "KeyRewrapped",
+    await _record(rt, scope, _Said(
+        "Normal", "KeyRewrapped",
         f"re-wrapped the data key of Backup {action.name}: key ring {ring.key_id} "
         f"v{action.from_version} → v{primary}",
-    )  # fmt: skip
-    await _audit(
-        rt, scope, AuditAction.KEY_REWRAP, AuditResult.SUCCEEDED, reason=action.reason,
-        key_id=ring.key_id, version=primary, backup=action.name,
+        AuditAction.KEY_REWRAP, AuditResult.SUCCEEDED, ring.key_id, primary,
+        audit_reason=action.reason, backup=action.name,
         details={"previousVersion": action.from_version},
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def inventory(store: ObjectStore, folder: str, key_id: str) -> dict[int, int]:
@@ -469,9 +469,7 @@ async def _retire_or_destroy(
     already: set[str],
 ) -> None:
     destroy = isinstance(action, DestroyKeyVersion)
-    verb, audited = (
-        ("destroy", AuditAction.KEY_DESTROY) if destroy else ("retire", AuditAction.KEY_RETIRE)
-    )
+    audited = AuditAction.KEY_DESTROY if destroy else AuditAction.KEY_RETIRE
     ring, version, store = read.ring, action.version, scope.store
     if store is None or ring.get(version) is None:
         return
@@ -483,19 +481,14 @@ async def _retire_or_destroy(
         else:
             new = ring.retire(version, referenced={version: needed})
     except ConfigError as exc:
-        said = f"refused:{verb}:{version}:{needed}"
-        if said not in already:
-            already.add(said)
-            await _event(
-                rt, scope, "Warning", "KeyOperationRefused",
-                f"{exc} (inventory of s3://{store.bucket}/{scope.folder}: {needed} manifest(s) "
-                f"need v{version})",
-            )  # fmt: skip
-            await _audit(
-                rt, scope, audited, AuditResult.REFUSED, reason="KeyVersionReferenced",
-                key_id=ring.key_id, version=version, actor=_actor(scope, destroy),
-                details={"manifestsReferencing": needed},
-            )  # fmt: skip
+        await _record(rt, scope, _Said(
+            "Warning", "KeyOperationRefused",
+            f"{exc} (inventory of s3://{store.bucket}/{scope.folder}: {needed} manifest(s) "
+            f"need v{version})",
+            audited, AuditResult.REFUSED, ring.key_id, version,
+            audit_reason="KeyVersionReferenced", actor=_actor(scope, destroy),
+            details={"manifestsReferencing": needed},
+        ), once=already)  # fmt: skip
         return
     if new == ring or not await _write_ring(rt, scope, read, new):
         return
@@ -510,10 +503,8 @@ async def _retire_or_destroy(
             f"retired key ring {ring.key_id} v{version}: no retained manifest in "
             f"s3://{store.bucket}/{scope.folder} needs it (material kept; reinstate to undo)"
         )
-    await _event(
-        rt, scope, "Normal", "KeyVersionDestroyed" if destroy else "KeyVersionRetired", message
-    )
-    await _audit(
-        rt, scope, audited, AuditResult.SUCCEEDED, reason=action.reason,
-        key_id=ring.key_id, version=version, actor=_actor(scope, destroy),
-    )  # fmt: skip
+    await _record(rt, scope, _Said(
+        "Normal", "KeyVersionDestroyed" if destroy else "KeyVersionRetired", message,
+        audited, AuditResult.SUCCEEDED, ring.key_id, version,
+        audit_reason=action.reason, actor=_actor(scope, destroy),
+    ))  # fmt: skip
