@@ -15,6 +15,7 @@ from typing import Any
 
 from tests.support.cluster import REPO_ROOT, LocalCluster
 from tests.support.kube_steps import apply, given_secret, has_condition, list_objects, wait_for
+from tests.support.plugin_databases import StoreDatabase
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 
 from strongroom.engines.base import Connection
@@ -279,3 +280,27 @@ def when_stored_object_changed(
     """Rewrite one stored object behind the operator's back (bit rot, a truncation, tampering)."""
     client: Any = s3.client()
     client.put_object(Bucket=bucket, Key=key, Body=change(s3_get(s3, bucket, key)))
+
+
+def given_an_on_demand_policy(
+    cluster: LocalCluster,
+    namespace: str,
+    store: StoreDatabase,
+    s3: S3Server,
+    bucket: str,
+    *,
+    keep_last: int,
+    verification: dict[str, Any],
+    name: str = "orders",
+) -> None:
+    """Logins and a policy for ``store`` whose schedule is far away: backups come from
+    ``strongroom backup-now`` only, so a story decides when each one runs."""
+    given_database_login(cluster, namespace, store.connection)
+    given_s3_login(cluster, namespace)
+    manifest = policy_manifest(
+        name, engine=store.engine, conn=store.connection, bucket=bucket,
+        endpoint=s3.endpoint_url, keep_last=keep_last,
+        schedule={"cron": "0 0 1 1 *", "startingDeadline": "5m"}, objectives={"rpo": "400d"},
+        verification=verification,
+    )  # fmt: skip
+    when_policy_applied(cluster, namespace, manifest)

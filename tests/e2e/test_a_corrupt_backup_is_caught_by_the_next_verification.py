@@ -18,15 +18,12 @@ from collections.abc import Callable
 from steps import (
     backup_name,
     backups_of,
-    given_database_login,
-    given_s3_login,
+    given_an_on_demand_policy,
     metric_value,
-    policy_manifest,
     s3_keys,
     then_policy_condition,
     then_verification_recorded,
     when_backup_now,
-    when_policy_applied,
     when_policy_patched,
     when_stored_object_changed,
 )
@@ -68,15 +65,10 @@ def test_each_damage_is_flagged_corrupt_and_the_verified_backup_survives(
     bucket: str,
 ) -> None:
     # Given a policy that keeps one backup, and a first backup the operator verified good
-    given_database_login(cluster, namespace, pg_store.connection)
-    given_s3_login(cluster, namespace)
-    manifest = policy_manifest(
-        "orders", engine="postgresql", conn=pg_store.connection, bucket=bucket,
-        endpoint=s3_server.endpoint_url, keep_last=1,
-        schedule={"cron": "0 0 1 1 *", "startingDeadline": "5m"}, objectives={"rpo": "400d"},
+    given_an_on_demand_policy(
+        cluster, namespace, pg_store, s3_server, bucket, keep_last=1,
         verification={"level": "integrity", "everyNthBackup": 2},
     )  # fmt: skip
-    when_policy_applied(cluster, namespace, manifest)
     good = backup_name(when_backup_now(cluster, namespace, "orders"))
     first = then_verification_recorded(cluster, namespace, "orders", good)
     assert first["status"]["verification"]["result"] == "Passed"

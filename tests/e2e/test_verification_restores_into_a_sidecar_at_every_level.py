@@ -20,15 +20,12 @@ import pytest
 from steps import (
     backup_name,
     event_messages,
-    given_database_login,
-    given_s3_login,
-    policy_manifest,
+    given_an_on_demand_policy,
     s3_get,
     s3_keys,
     then_policy_condition,
     then_verification_recorded,
     when_backup_now,
-    when_policy_applied,
     when_policy_patched,
 )
 from tests.support.cluster import LocalCluster
@@ -59,16 +56,11 @@ def test_every_level_passes_with_the_rto_recorded(
         "pg_store" if engine == "postgresql" else "maria_store"
     )
     image, sql, expect = CASES[engine]
-    # Given a policy that verifies every backup, names no scratch server, and has one assertion
-    given_database_login(cluster, namespace, store.connection)
-    given_s3_login(cluster, namespace)
-    manifest = policy_manifest(
-        "orders", engine=engine, conn=store.connection, bucket=bucket,
-        endpoint=s3_server.endpoint_url, keep_last=5,
-        schedule={"cron": "0 0 1 1 *", "startingDeadline": "5m"}, objectives={"rpo": "400d"},
+    # Given a policy that verifies every backup and names no scratch server
+    given_an_on_demand_policy(
+        cluster, namespace, store, s3_server, bucket, keep_last=5,
         verification={"level": "integrity", "everyNthBackup": 1},
     )  # fmt: skip
-    when_policy_applied(cluster, namespace, manifest)
 
     for level in ("integrity", "restorability", "equivalence"):
         if level != "integrity":
