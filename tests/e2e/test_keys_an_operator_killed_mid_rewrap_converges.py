@@ -12,39 +12,30 @@ and v1 retires.
 
 from __future__ import annotations
 
-import base64
 import http.client
-import subprocess
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
+from key_steps import alone, given_ledger_policy, key_versions, keys, ring, state
 from steps import (
     backups_of,
-    given_database_login,
-    given_s3_login,
-    policy_manifest,
     s3_get,
     s3_keys,
     wait_until,
     when_backup_now,
-    when_policy_applied,
 )
-from tests.support.cluster import REPO_ROOT, LocalCluster
-from tests.support.kube_steps import get
+from tests.support.cluster import LocalCluster
 from tests.support.operator import OperatorProcess
 from tests.support.plugin_databases import StoreDatabase
 from tests.support.s3 import S3Server
 
-from strongroom.crypto.keyring import KeyRing, KeyRingWrapper, KeyState
+from strongroom.crypto.keyring import KeyRingWrapper, KeyState
 from strongroom.crypto.manifest import Manifest, open_manifest
-
-FAR = {"cron": "0 0 1 1 *", "startingDeadline": "5m"}
 
 
 class HoldingProxy(ThreadingHTTPServer):
@@ -129,19 +120,6 @@ def proxy(s3_server: S3Server) -> Iterator[HoldingProxy]:
     server.server_close()
 
 
-def ring(cluster: LocalCluster, namespace: str) -> KeyRing:
-    secret = get(cluster, "secret", "ledger-keyring", namespace=namespace)
-    assert secret is not None
-    return KeyRing.from_secret_data({k: base64.b64decode(v) for k, v in secret["data"].items()})
-
-
-def alone(keys: KeyRing, version: int) -> KeyRingWrapper:
-    """A wrapper holding only ``version`` (as primary), to prove that version alone opens."""
-    found = keys.get(version)
-    assert found is not None
-    return KeyRingWrapper(KeyRing(keys.key_id, (replace(found, state=KeyState.PRIMARY),)))
-
-
 def test_a_kill_between_add_and_drop_leaves_every_manifest_openable_and_converges(
     *,
     cluster: LocalCluster,
@@ -153,14 +131,7 @@ def test_a_kill_between_add_and_drop_leaves_every_manifest_openable_and_converge
     proxy: HoldingProxy,
 ) -> None:
     # Given three backups wrapped by v1
-    given_database_login(cluster, namespace, pg_store.connection)
-    given_s3_login(cluster, namespace)
-    when_policy_applied(
-        cluster, namespace,
-        policy_manifest("ledger", engine="postgresql", conn=pg_store.connection, bucket=bucket,
-                        endpoint=proxy.url, schedule=FAR, keep_last=5,
-                        objectives={"rpo": "400d"}),
-    )  # fmt: skip
+    given_ledger_policy(cluster, namespace, pg_store, bucket=bucket, endpoint=proxy.url)
     for _ in range(3):
         when_backup_now(cluster, namespace, "ledger")
         time.sleep(1)  # backup-now names Backups by the second
@@ -168,19 +139,15 @@ def test_a_kill_between_add_and_drop_leaves_every_manifest_openable_and_converge
 
     # When a rotation is asked for and the operator dies while dropping the old wrap
     proxy.armed = True
-    subprocess.run(
-        [str(REPO_ROOT / ".venv" / "bin" / "strongroom"), "keys", "rotate", "ledger",
-         "-n", namespace, "--kubeconfig", str(cluster.kubeconfig)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+    keys(cluster, namespace, "rotate", "ledger")
     assert proxy.holding.wait(90), "the operator never came to drop an old wrap"
     operator.kill()
     proxy.armed = False
     proxy.release.set()
 
     # Then the Secret has v2, some Backup still says v1, and every manifest opens
-    keys = ring(cluster, namespace)
-    assert keys.primary().version == 2
+    ring_now = ring(cluster, namespace)
+    assert ring_now.primary().version == 2
     versions = [b["status"]["keyVersion"] for b in backups_of(cluster, namespace, "ledger")]
     assert 1 in versions, versions
     folder = f"e2e/{namespace}/ledger/"
@@ -192,25 +159,24 @@ def test_a_kill_between_add_and_drop_leaves_every_manifest_openable_and_converge
     both = [m for m in stored if len(m.wrapped_keys) == 2]
     assert both, [[w.label for w in m.wrapped_keys] for m in stored]
     for manifest in both:
-        assert open_manifest(manifest, [alone(keys, 1)]) == open_manifest(
-            manifest, [alone(keys, 2)]
+        assert open_manifest(manifest, [alone(ring_now, 1)]) == open_manifest(
+            manifest, [alone(ring_now, 2)]
         )
     for manifest in stored:
-        open_manifest(manifest, [KeyRingWrapper(keys)])
+        open_manifest(manifest, [KeyRingWrapper(ring_now)])
 
     # When the operator starts again, it finishes the re-wrap and retires v1
     operator.start()
     wait_until(
-        lambda: {b["status"]["keyVersion"] for b in backups_of(cluster, namespace, "ledger")}
-        == {2},
+        lambda: key_versions(cluster, namespace) == {2},
         timeout=90, what="every Backup re-wrapped to v2",
     )  # fmt: skip
     wait_until(
-        lambda: (ring(cluster, namespace).get(1) or keys.primary()).state is KeyState.RETIRED,
+        lambda: state(cluster, namespace, 1) is KeyState.RETIRED,
         timeout=90, what="v1 retired",
     )  # fmt: skip
     for key in s3_keys(s3_server, bucket, folder):
         if key.endswith("manifest.json"):
             manifest = Manifest.from_json(s3_get(s3_server, bucket, key))
             assert [w.key_version for w in manifest.wrapped_keys] == ["2"]
-            open_manifest(manifest, [alone(keys, 2)])
+            open_manifest(manifest, [alone(ring_now, 2)])

@@ -21,34 +21,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from key_steps import CLI, alone, given_ledger_policy, key_versions, keys, ring, state
 from steps import (
     backups_of,
     event_messages,
-    given_database_login,
-    given_s3_login,
     given_strongroom_crds,
-    policy_manifest,
     s3_get,
     s3_keys,
     wait_until,
     when_backup_now,
-    when_policy_applied,
 )
 from tests.integration.agent.test_decrypt_without_an_operator import load_dump
 from tests.integration.report.s3_steps import store_for
-from tests.support.cluster import REPO_ROOT, LocalCluster
+from tests.support.cluster import LocalCluster
 from tests.support.kube_steps import get
 from tests.support.operator import OperatorProcess
 from tests.support.plugin_databases import StoreDatabase
 from tests.support.s3 import REGION, S3Server
 
 from strongroom.audit.sink import read_trail
-from strongroom.crypto.keyring import KeyRing, KeyRingWrapper, KeyState
+from strongroom.crypto.keyring import KeyState
 from strongroom.crypto.manifest import Manifest, open_manifest
 from strongroom.engines import engine_for
-
-FAR = {"cron": "0 0 1 1 *", "startingDeadline": "5m"}
-CLI = str(REPO_ROOT / ".venv" / "bin" / "strongroom")
 
 
 @pytest.fixture(scope="module")
@@ -65,31 +59,6 @@ def operator(
     process.stop()
 
 
-def keys(cluster: LocalCluster, namespace: str, *argv: str) -> str:
-    """``strongroom keys …`` as a person runs it; return its output."""
-    result = subprocess.run(
-        [CLI, "keys", *argv, "-n", namespace, "--kubeconfig", str(cluster.kubeconfig)],
-        capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-def ring(cluster: LocalCluster, namespace: str) -> KeyRing:
-    secret = get(cluster, "secret", "ledger-keyring", namespace=namespace)
-    assert secret is not None
-    return KeyRing.from_secret_data({k: base64.b64decode(v) for k, v in secret["data"].items()})
-
-
-def state(cluster: LocalCluster, namespace: str, version: int) -> KeyState | None:
-    found = ring(cluster, namespace).get(version)
-    return found.state if found is not None else None
-
-
-def key_versions(cluster: LocalCluster, namespace: str) -> set[int]:
-    return {b["status"].get("keyVersion") for b in backups_of(cluster, namespace, "ledger")}
-
-
 def test_rotating_twice_strands_no_backup_and_the_oldest_backup_restores(
     *,
     cluster: LocalCluster,
@@ -102,14 +71,9 @@ def test_rotating_twice_strands_no_backup_and_the_oldest_backup_restores(
     tmp_path: Path,
 ) -> None:
     # Given a policy with one backup wrapped by v1
-    given_database_login(cluster, namespace, pg_store.connection)
-    given_s3_login(cluster, namespace)
-    when_policy_applied(
-        cluster, namespace,
-        policy_manifest("ledger", engine="postgresql", conn=pg_store.connection, bucket=bucket,
-                        endpoint=s3_server.endpoint_url, schedule=FAR, keep_last=5,
-                        objectives={"rpo": "400d"}),
-    )  # fmt: skip
+    given_ledger_policy(
+        cluster, namespace, pg_store, bucket=bucket, endpoint=s3_server.endpoint_url
+    )
     engine = engine_for("postgresql")
     at_first_backup = engine.fingerprints(pg_store.connection)
     when_backup_now(cluster, namespace, "ledger")
@@ -152,7 +116,7 @@ def test_rotating_twice_strands_no_backup_and_the_oldest_backup_restores(
 
     # Then every retained manifest opens with the current primary alone
     current = ring(cluster, namespace)
-    only_primary = KeyRingWrapper(KeyRing(current.key_id, (current.primary(),)))
+    only_primary = alone(current, current.primary().version)
     manifests = [k for k in s3_keys(s3_server, bucket, folder + "/") if k.endswith("manifest.json")]
     assert len(manifests) == 2
     for key in manifests:
