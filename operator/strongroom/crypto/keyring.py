@@ -227,8 +227,9 @@ class KeyRing:
         raw = data.get(METADATA_KEY)
         if raw is None:
             raise ConfigError(
-                f"key ring Secret has no {METADATA_KEY!r} key: create the ring with "
-                "`strongroom keys import` from the escrow export (or let the operator create a new ring while the policy has no backups)"
+                f"key ring Secret has no {METADATA_KEY!r} key: restore the ring from the escrow "
+                "export with `strongroom keys import` (the operator creates a new ring only "
+                "while the policy has no backups)"
             )
         meta = parse_json(raw, where=f"Secret key {METADATA_KEY!r}")
         entries = ring_entries(meta, where=f"Secret key {METADATA_KEY!r}")
