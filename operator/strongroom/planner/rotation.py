@@ -99,9 +99,13 @@ def retirable(
 ) -> tuple[RetireKeyVersion, ...]:
     """Return versions that are neither primary nor referenced by any observed backup.
 
-    Returns nothing while any finished backup's key version is unknown.
+    Returns nothing while any finished backup's key version is unknown, and while a run is in
+    flight: its data key may have been wrapped (by any version) before its status says which,
+    and its manifest is not in the bucket yet for the controller's inventory to see.
     """
     if any(b.key_version is None and b.phase is not None and b.good for b in backups):
+        return ()
+    if any(b.in_flight for b in backups):
         return ()
     used = set(versions_in_use(ring, backups))
     return tuple(

@@ -155,3 +155,12 @@ def test_key_requests_are_read_from_annotations_and_nonsense_is_ignored() -> Non
     assert requested_rotation({ROTATE_ANNOTATION: "latest"}) is None
     assert requested_destruction({DESTROY_ANNOTATION: "3,1, x,1"}) == (1, 3)
     assert requested_destruction({}) == ()
+
+
+def test_no_version_retires_while_a_run_is_in_flight() -> None:
+    world = observed(
+        backup("2026-06-30 03:00", key_version=2),
+        backup("2026-06-30 11:00", key_version=None, phase=None),
+        key_ring=ring("2026-06-29 12:00", primary=2, versions=(1, 2)),
+    )
+    assert key_actions(world) == []
