@@ -32,7 +32,6 @@ class EventReason(StrEnum):
     VERIFICATION_FAILED = "VerificationFailed"
     NAME_COLLISION = "NameCollision"
     KEY_RING_CREATED = "KeyRingCreated"
-    KEY_OPERATION_DEFERRED = "KeyOperationDeferred"
     RECONCILE_FAILED = "ReconcileFailed"
 
 
@@ -150,12 +149,3 @@ def verification(name: str, *, passed: bool | None, detail: str) -> EventText:
 def note(reason: str, message: str, *, warning: bool) -> EventText:
     """A planner note, reason reused verbatim."""
     return EventText("Warning" if warning else "Normal", reason, message)
-
-
-def deferred(action: str) -> EventText:
-    """A key operation the planner asked for that this version does not execute yet."""
-    return EventText(
-        "Warning",
-        EventReason.KEY_OPERATION_DEFERRED,
-        f"{action} is due but key rotation is not automated yet; run `strongroom keys rotate`",
-    )
