@@ -199,6 +199,9 @@ async def test_a_crash_between_the_two_rewrap_writes_leaves_it_openable_and_conv
         alone = replace(version(world, number), state=KeyState.PRIMARY)
         open_manifest(halfway, [KeyRingWrapper(KeyRing(alone.key_id, (alone,)))])
     assert "KeyRewrapFailed" in world.kube.event_reasons()
-    await world.tick(force=True)
+    await world.tick(force=True)  # planned with one manifest pending, which it re-wraps
+    assert world.metrics.snapshots[(NS, POLICY)].manifests_pending_rewrap == 1
     assert [w.key_version for w in manifest(world).wrapped_keys] == ["2"]
     assert world.kube.objects[(BACKUPS.plural, NS, NAME)]["status"]["keyVersion"] == 2
+    await world.tick(force=True)
+    assert world.metrics.snapshots[(NS, POLICY)].manifests_pending_rewrap == 0
