@@ -12,14 +12,14 @@ them together is :class:`Consistency`:
   two snapshot starts make the fingerprints differ from the dump, and verification reports it.
 
 Completeness: the tool's exit code AND its ``-- Dump completed`` trailer are checked.
-Fingerprints stream every row in primary-key order through an unbuffered cursor and hash the
-server's own text rendering on the client — exact, and constant in memory for any table size.
+Fingerprints: the ``mariadb`` client (its own process, ``--batch --quick``) prints every table
+in primary-key order, and the agent hashes that output in 1 MiB blocks — exact, constant in
+memory for any table size, and no per-row work in Python (see :func:`table_query`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import ssl
 import subprocess
 import threading
@@ -30,20 +30,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import pymysql
-import pymysql.cursors
 
 from strongroom.api.erasure import ErasureDelete
 from strongroom.api.fingerprints import TableFingerprint
 from strongroom.engines.base import Connection, Engine, TLSMode, read_password
 from strongroom.engines.tooling import (
+    FingerprintClient,
     RunningDump,
+    TableQuery,
     TailReader,
     ToolProcess,
     child_env,
-    feed,
+    end_marker,
     find_tool,
     private_dir,
     redact_values,
+    run_restore,
     scrub,
     tool_version,
     write_secret_file,
@@ -71,6 +73,36 @@ _ACCESS_DENIED = 1227
 #: Longest time writes may stay paused while the dump tool opens its snapshot.
 _SNAPSHOT_WAIT = 10
 _ERROR_PREFIXES = ("ERROR", "Warning", "mariadb", "mysql", "mysqldump")
+#: How the fingerprint client prints rows: tab-separated, escaped, binary values as 0x-hex.
+CLIENT_FLAGS = (
+    "--batch",
+    "--quick",
+    "--skip-column-names",
+    "--binary-as-hex",
+    "--unbuffered",
+    "--default-character-set=utf8mb4",
+)
+#: The fingerprint client's session: canonical time zone, whole values sorted, repeatable reads.
+_CLIENT_SESSION = (
+    b"SET SESSION time_zone = '+00:00';\n"
+    b"SET SESSION max_sort_length = %d;\n"
+    b"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ;\n" % _MAX_SORT_LENGTH
+)
+_SNAPSHOT_START = b"START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY;\n"
+#: Makes the client print a bare end marker: it has done everything sent before.
+_ACK = b"SELECT '~';\n"
+_TABLES = (
+    "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+    "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"
+)
+_COLUMNS = (
+    "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE FROM information_schema.COLUMNS "
+    "WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME, ORDINAL_POSITION"
+)
+_PRIMARY_KEYS = (
+    "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE "
+    "WHERE TABLE_SCHEMA = %s AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY TABLE_NAME, ORDINAL_POSITION"
+)
 
 
 def is_error_line(line: str) -> bool:
@@ -143,18 +175,31 @@ def _ident(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def render_row(row: tuple[object, ...]) -> bytes:
-    """One row as canonical text: tab-separated, NULL as backslash-N, bytes as hex."""
-    fields = []
-    for value in row:
-        if value is None:
-            fields.append(b"\\N")
-        elif isinstance(value, bytes | bytearray):
-            fields.append(b"\\x" + bytes(value).hex().encode())
-        else:
-            text = str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-            fields.append(text.encode("utf-8", "surrogateescape"))
-    return b"\t".join(fields) + b"\n"
+def table_query(
+    database: str, table: str, columns: Sequence[tuple[str, bool]], key: Sequence[str]
+) -> TableQuery:
+    """The client statement that prints ``table`` in its canonical form, then the end marker.
+
+    ``columns`` are (name, nullable) in table order; ``key`` the primary-key columns (empty:
+    order by every column's bytes). The client escapes tab, newline, backslash and NUL in text
+    and prints binary values as ``0x`` hex, but prints SQL NULL as ``NULL`` (and a NULL binary
+    value as ``0x``), so every nullable column is preceded by its ``ISNULL()`` flag: the text
+    ``'NULL'``, an empty blob and NULL all hash differently.
+    """
+    fields: list[str] = []
+    for name, nullable in columns:
+        if nullable:
+            fields.append(f"ISNULL({_ident(name)})")
+        fields.append(_ident(name))
+    order = ", ".join(_ident(name) for name in key) or ", ".join(
+        f"CAST({_ident(name)} AS BINARY)" for name, _ in columns
+    )
+    marker = ", ".join(f"'{field.decode()}'" for field in end_marker(len(fields))[:-1].split(b"\t"))
+    statement = (
+        f"SELECT {', '.join(fields)} FROM {_ident(database)}.{_ident(table)} ORDER BY {order};\n"  # noqa: S608 - quoted identifiers
+        f"SELECT {marker};\n"
+    )
+    return TableQuery(table, len(fields), statement.encode())
 
 
 def connect(conn: Connection, password: str | None, *, raw: bool = False) -> Any:
@@ -190,43 +235,46 @@ def connect(conn: Connection, password: str | None, *, raw: bool = False) -> Any
     return session
 
 
-def table_fingerprints(session: Any, database: str) -> tuple[TableFingerprint, ...]:
-    """Fingerprint every base table of ``database`` in ``session``'s current snapshot.
+def table_queries(session: Any, database: str) -> list[TableQuery]:
+    """One :func:`table_query` per base table of ``database``, by table name.
 
     Names are bare table names: the schema *is* the database, which a restore may rename.
     """
     with session.cursor() as cur:
-        cur.execute(
-            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-            "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
-            (database,),
-        )
+        cur.execute(_TABLES, (database,))
         tables = [_text(r[0]) for r in cur.fetchall()]
-    result = []
-    for table in tables:
-        with session.cursor() as cur:
-            cur.execute(
-                "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE "
-                "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s AND CONSTRAINT_NAME = 'PRIMARY' "
-                "ORDER BY ORDINAL_POSITION",
-                (database, table),
-            )
-            order = ", ".join(_ident(_text(r[0])) for r in cur.fetchall())
-            if not order:
-                cur.execute(
-                    "SELECT COLUMN_NAME FROM information_schema.COLUMNS "
-                    "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
-                    (database, table),
-                )
-                order = ", ".join(f"CAST({_ident(_text(r[0]))} AS BINARY)" for r in cur.fetchall())
-        digest, rows = hashlib.sha256(), 0
-        with session.cursor(pymysql.cursors.SSCursor) as cur:
-            cur.execute(f"SELECT * FROM {_ident(database)}.{_ident(table)} ORDER BY {order}")  # noqa: S608 - quoted identifiers
-            for row in cur.fetchall_unbuffered():
-                digest.update(render_row(row))
-                rows += 1
-        result.append(TableFingerprint(table, rows, digest.hexdigest()))
-    return tuple(result)
+        cur.execute(_COLUMNS, (database,))
+        columns: dict[str, list[tuple[str, bool]]] = {}
+        for table, column, nullable in cur.fetchall():
+            columns.setdefault(_text(table), []).append((_text(column), _text(nullable) == "YES"))
+        cur.execute(_PRIMARY_KEYS, (database,))
+        keys: dict[str, list[str]] = {}
+        for table, column in cur.fetchall():
+            keys.setdefault(_text(table), []).append(_text(column))
+    return [table_query(database, t, columns.get(t, []), keys.get(t, [])) for t in tables]
+
+
+def table_fingerprints(
+    session: Any, client: FingerprintClient, database: str
+) -> tuple[TableFingerprint, ...]:
+    """Fingerprint every base table of ``database`` in ``client``'s open snapshot.
+
+    ``session`` only reads the table definitions; the rows are read by ``client``, whose
+    snapshot was started by :func:`start_client_snapshot`.
+    """
+    return client.run(table_queries(session, database))
+
+
+def start_client_session(client: FingerprintClient) -> None:
+    """Pin the client's session settings and wait until it is logged in and has applied them."""
+    client.send(_CLIENT_SESSION + _ACK)
+    client.section(0, "its session start")
+
+
+def start_client_snapshot(client: FingerprintClient) -> None:
+    """Open the client's consistent snapshot; return once the server has started it."""
+    client.send(_SNAPSHOT_START + _ACK)
+    client.section(0, "its snapshot start")
 
 
 def _text(value: object) -> str:
@@ -286,14 +334,14 @@ class MySQLEngine:
             session = connect(conn, password, raw=True)
             lock = connect(conn, password) if self.consistency is Consistency.LOCKED else None
             proc: ToolProcess | None = None
+            client: FingerprintClient | None = None
             thread: threading.Thread | None = None
             try:
-                with session.cursor() as cur:
-                    cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                client = self._client(conn, defaults, password)
+                start_client_session(client)
                 if lock is not None:
                     self._lock(lock, conn)
-                with session.cursor() as cur:
-                    cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+                start_client_snapshot(client)
                 proc = ToolProcess(
                     argv,
                     env=child_env(),
@@ -313,20 +361,39 @@ class MySQLEngine:
                         cur.execute("UNLOCK TABLES")
                 future: Future[tuple[TableFingerprint, ...]] = Future()
                 thread = threading.Thread(
-                    target=_run_into, args=(future, session, conn.database), daemon=True
+                    target=_run_into, args=(future, session, client, conn.database), daemon=True
                 )
                 thread.start()
                 yield MySQLDump(proc, future)
             finally:
                 if proc is not None:
                     proc.stop()
-                if thread is not None and thread.is_alive():
-                    _kill_query(conn, password, session)
+                if client is not None:
+                    client.stop()
+                if thread is not None:
                     thread.join()
                 for s in (lock, session):
                     if s is not None:
                         with contextlib.suppress(pymysql.Error, OSError):
                             s.close()
+
+    def _client(self, conn: Connection, defaults: Path, password: str | None) -> FingerprintClient:
+        """The ``mariadb`` client that prints tables for fingerprints (:func:`table_query`)."""
+        argv = [
+            *self._argv(self._client_tool(), defaults, conn),
+            *CLIENT_FLAGS,
+            f"--database={conn.database}",
+        ]
+        return FingerprintClient(
+            ToolProcess(
+                argv,
+                env=child_env(),
+                secrets=[password],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                keep=is_error_line,
+            )
+        )
 
     def _lock(self, lock: Any, conn: Connection) -> None:
         try:
@@ -366,40 +433,34 @@ class MySQLEngine:
                 "--default-character-set=utf8mb4",
                 f"--database={conn.database}",
             ]
-            proc = ToolProcess(
+            run_restore(
                 argv,
+                source,
                 env=child_env(),
                 secrets=[password],
-                stdin=subprocess.PIPE,
+                target=conn.describe(),
                 keep=is_error_line,
             )
-            try:
-                assert proc.proc.stdin is not None  # noqa: S101 - opened with stdin=PIPE
-                feed(source, cast("BinaryIO", proc.proc.stdin))
-                code = proc.wait()
-            finally:
-                proc.stop()
-            if code != 0:
-                raise proc.failure(f"the restore into {conn.describe()}", code)
 
     def fingerprints(self, conn: Connection) -> tuple[TableFingerprint, ...]:
         """Fingerprint ``conn.database`` in one consistent snapshot."""
         password = read_password(conn)
-        session = connect(conn, password, raw=True)
-        try:
-            with session.cursor() as cur:
-                cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
-            result = table_fingerprints(session, conn.database)
-            session.rollback()
-        except pymysql.Error as exc:
-            raise EngineError(
-                f"fingerprinting {conn.describe()} failed: {scrub(str(exc), [password])}"
-            ) from exc
-        finally:
-            with contextlib.suppress(pymysql.Error, OSError):
-                session.close()
-        return result
+        with private_dir() as secrets:
+            defaults = write_secret_file(secrets / "client.cnf", defaults_file_text(conn, password))
+            session = connect(conn, password, raw=True)
+            client = self._client(conn, defaults, password)
+            try:
+                start_client_session(client)
+                start_client_snapshot(client)
+                return table_fingerprints(session, client, conn.database)
+            except pymysql.Error as exc:
+                raise EngineError(
+                    f"fingerprinting {conn.describe()} failed: {scrub(str(exc), [password])}"
+                ) from exc
+            finally:
+                client.stop()
+                with contextlib.suppress(pymysql.Error, OSError):
+                    session.close()
 
     def is_empty(self, conn: Connection) -> bool:
         """True when the database has no tables, views, routines or events."""
@@ -467,20 +528,14 @@ class MySQLEngine:
         return str(self._query(conn, "SELECT VERSION()")[0][0])
 
 
-def _kill_query(conn: Connection, password: str | None, session: Any) -> None:
-    """Stop a fingerprint query still running in ``session`` (the dump was abandoned)."""
-    with contextlib.suppress(EngineError, pymysql.Error, OSError):
-        killer = connect(conn, password)
-        try:
-            with killer.cursor() as cur:
-                cur.execute(f"KILL QUERY {int(session.thread_id())}")
-        finally:
-            killer.close()
-
-
-def _run_into(future: Future[tuple[TableFingerprint, ...]], session: Any, database: str) -> None:
+def _run_into(
+    future: Future[tuple[TableFingerprint, ...]],
+    session: Any,
+    client: FingerprintClient,
+    database: str,
+) -> None:
     try:
-        future.set_result(table_fingerprints(session, database))
+        future.set_result(table_fingerprints(session, client, database))
     except BaseException as exc:  # noqa: BLE001 - handed to the reader of .fingerprints
         future.set_exception(exc)
 

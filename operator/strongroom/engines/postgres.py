@@ -5,19 +5,19 @@ The dump session opens a ``REPEATABLE READ`` transaction, exports its snapshot, 
 while ``pg_dump`` streams; the transaction stays open until ``pg_dump`` has exited. Dump and
 fingerprints therefore see one and the same database state, whatever writes happen meanwhile.
 
-Fingerprints are streamed with ``COPY (SELECT * ... ORDER BY <primary key>) TO STDOUT`` and hashed
-on the client as the bytes arrive: exact, deterministic (session settings pinned, text keys
-ordered with ``COLLATE "C"``) and constant in client memory however large a table is.
+Fingerprints are streamed with ``COPY (SELECT * ... ORDER BY <primary key>) TO STDOUT`` by
+``psql`` (its own process, importing the same snapshot) and hashed here in 1 MiB blocks: exact,
+deterministic (session settings pinned, text keys ordered with ``COLLATE "C"``) and constant in
+client memory however large a table is.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import subprocess
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
@@ -30,14 +30,17 @@ from strongroom.api.erasure import ErasureDelete
 from strongroom.api.fingerprints import TableFingerprint
 from strongroom.engines.base import Connection, Engine, TLSMode, read_password
 from strongroom.engines.tooling import (
+    FingerprintClient,
     RunningDump,
+    TableQuery,
     TailReader,
     ToolProcess,
     child_env,
-    feed,
+    end_marker,
     find_tool,
     private_dir,
     redact_values,
+    run_restore,
     scrub,
     tool_version,
     write_secret_file,
@@ -58,7 +61,10 @@ _SYSTEM_SCHEMAS = """
     AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
 """
 _TABLES = f"""
-    SELECT c.oid, n.nspname, c.relname FROM pg_class c
+    SELECT c.oid, n.nspname, c.relname, (
+        SELECT count(*) FROM pg_attribute a
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    ) FROM pg_class c
     JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind = 'r' AND {_SYSTEM_SCHEMAS}
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
@@ -163,12 +169,26 @@ def connect(conn: Connection, password: str | None) -> psycopg.Connection[tuple[
     return cast("psycopg.Connection[tuple[object, ...]]", session)
 
 
-def table_fingerprints(
-    session: psycopg.Connection[tuple[object, ...]],
-) -> tuple[TableFingerprint, ...]:
-    """Fingerprint every user table visible in ``session``'s current snapshot."""
+def psql_argv(psql: str, conn: Connection) -> list[str]:
+    """``psql`` reading a script from stdin: no psqlrc, quiet, stopping at the first error."""
+    return [
+        psql,
+        "--no-psqlrc",
+        "--quiet",
+        "--set=ON_ERROR_STOP=1",
+        "--no-password",
+        f"--dbname={conninfo(conn)}",
+    ]
+
+
+def table_queries(session: psycopg.Connection[tuple[object, ...]]) -> list[TableQuery]:
+    """One ``COPY ... ORDER BY <primary key>`` per user table visible in ``session``'s snapshot.
+
+    Each is followed by a COPY of :func:`~strongroom.engines.tooling.end_marker` (COPY escapes
+    tabs and newlines in values, so that line cannot be a row).
+    """
     result = []
-    for oid, schema, table in session.execute(_TABLES).fetchall():
+    for oid, schema, table, columns in session.execute(_TABLES).fetchall():
         pk = session.execute(_PRIMARY_KEY, (oid,)).fetchall()
         order: sql.Composable
         if pk:
@@ -180,16 +200,34 @@ def table_fingerprints(
             )
         else:
             order = sql.SQL('t::text COLLATE "C"')
-        query = sql.SQL("COPY (SELECT * FROM {}.{} AS t ORDER BY {}) TO STDOUT").format(
-            sql.Identifier(str(schema)), sql.Identifier(str(table)), order
+        fields = int(cast("int", columns))
+        marker = end_marker(fields).rstrip(b"\n").split(b"\t")
+        statement = sql.SQL(
+            "COPY (SELECT * FROM {}.{} AS t ORDER BY {}) TO STDOUT;\nCOPY (SELECT {}) TO STDOUT;\n"
+        ).format(
+            sql.Identifier(str(schema)),
+            sql.Identifier(str(table)),
+            order,
+            sql.SQL(", ").join(sql.Literal(field.decode()) for field in marker),
         )
-        digest, rows = hashlib.sha256(), 0
-        with session.cursor() as cur, cur.copy(query) as copy:
-            for block in copy:
-                digest.update(block)
-                rows += bytes(block).count(b"\n")
-        result.append(TableFingerprint(f"{schema}.{table}", rows, digest.hexdigest()))
-    return tuple(result)
+        result.append(TableQuery(f"{schema}.{table}", fields, statement.as_bytes(session)))
+    return result
+
+
+def table_fingerprints(
+    session: psycopg.Connection[tuple[object, ...]], client: FingerprintClient, snapshot: str
+) -> tuple[TableFingerprint, ...]:
+    """Fingerprint every user table of ``session``'s snapshot, read by ``client`` (``psql``).
+
+    The client imports ``snapshot`` (exported by ``session``, which must stay open), so it
+    reads exactly the state the dump reads, with the same pinned output settings.
+    """
+    tables = table_queries(session)
+    prefix = "".join(f"{statement};\n" for statement in _SESSION_SETTINGS) + (
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n"
+        f"SET TRANSACTION SNAPSHOT '{snapshot}';\n"
+    )
+    return client.run(tables, prefix=prefix.encode(), suffix=b"COMMIT;\n")
 
 
 class PostgresDump(RunningDump):
@@ -243,22 +281,45 @@ class PostgresEngine:
                 session.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 row = session.execute(b"SELECT pg_export_snapshot()").fetchone()
                 assert row is not None  # noqa: S101 - the function always returns a row
-                argv = dump_argv(pg_dump, conn, snapshot=str(row[0]))
+                snapshot = str(row[0])
+                argv = dump_argv(pg_dump, conn, snapshot=snapshot)
                 proc = ToolProcess(argv, env=env, secrets=[password], stdout=subprocess.PIPE)
+                client: FingerprintClient | None = None
+                thread: threading.Thread | None = None
                 try:
+                    client = self._client(conn, env, password)
                     future: Future[tuple[TableFingerprint, ...]] = Future()
-                    thread = threading.Thread(target=_run_into, args=(future, session), daemon=True)
+                    thread = threading.Thread(
+                        target=_run_into, args=(future, session, client, snapshot), daemon=True
+                    )
                     thread.start()
                     yield PostgresDump(proc, future)
                 finally:
                     proc.stop()
-                    if thread.is_alive():
+                    if client is not None:
+                        client.stop()
+                    if thread is not None and thread.is_alive():
                         with contextlib.suppress(psycopg.Error):
                             session.cancel_safe(timeout=5)
-                    thread.join()
+                        thread.join()
             finally:
                 with contextlib.suppress(psycopg.Error):
                     session.close()
+
+    def _client(
+        self, conn: Connection, env: Mapping[str, str], password: str | None
+    ) -> FingerprintClient:
+        """A ``psql`` waiting on stdin for the fingerprint script (:func:`table_fingerprints`)."""
+        argv = psql_argv(self._tool("psql"), conn)
+        return FingerprintClient(
+            ToolProcess(
+                argv,
+                env=env,
+                secrets=[password],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+        )
 
     def _check_tool_major(self, session: psycopg.Connection[tuple[object, ...]], tool: str) -> None:
         server_major = session.info.server_version // 10000
@@ -283,28 +344,27 @@ class PostgresEngine:
             )
         argv = restore_argv(self._tool("pg_restore"), conn, clean=allow_overwrite)
         with self._tool_env(conn) as (env, password):
-            proc = ToolProcess(argv, env=env, secrets=[password], stdin=subprocess.PIPE)
-            try:
-                assert proc.proc.stdin is not None  # noqa: S101 - opened with stdin=PIPE
-                feed(source, cast("BinaryIO", proc.proc.stdin))
-                code = proc.wait()
-            finally:
-                proc.stop()
-            if code != 0:
-                raise proc.failure(f"the restore into {conn.describe()}", code)
+            run_restore(argv, source, env=env, secrets=[password], target=conn.describe())
 
     def fingerprints(self, conn: Connection) -> tuple[TableFingerprint, ...]:
         """Fingerprint ``conn.database`` in one consistent read-only snapshot."""
-        password = read_password(conn)
-        with contextlib.closing(connect(conn, password)) as session:
+        with (
+            self._tool_env(conn) as (env, password),
+            contextlib.closing(connect(conn, password)) as session,
+        ):
+            client = self._client(conn, env, password)
             try:
                 session.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                result = table_fingerprints(session)
+                row = session.execute(b"SELECT pg_export_snapshot()").fetchone()
+                assert row is not None  # noqa: S101 - the function always returns a row
+                result = table_fingerprints(session, client, str(row[0]))
                 session.execute(b"COMMIT")
             except psycopg.Error as exc:
                 raise EngineError(
                     f"fingerprinting {conn.describe()} failed: {scrub(str(exc), [password])}"
                 ) from exc
+            finally:
+                client.stop()
             return result
 
     def is_empty(self, conn: Connection) -> bool:
@@ -360,10 +420,12 @@ class PostgresEngine:
 def _run_into(
     future: Future[tuple[TableFingerprint, ...]],
     session: psycopg.Connection[tuple[object, ...]],
+    client: FingerprintClient,
+    snapshot: str,
 ) -> None:
-    """Compute fingerprints in the dump's transaction; close it only after pg_dump is done."""
+    """Compute fingerprints on the dump's snapshot; it is released only after pg_dump is done."""
     try:
-        future.set_result(table_fingerprints(session))
+        future.set_result(table_fingerprints(session, client, snapshot))
     except BaseException as exc:  # noqa: BLE001 - handed to the reader of .fingerprints
         future.set_exception(exc)
 

@@ -60,9 +60,3 @@ def test_mariadb_client_keeps_only_its_error_lines() -> None:
     assert mysql.is_error_line("ERROR 1146 (42S02) at line 1: Table 'x.y' doesn't exist")
     assert mysql.is_error_line("mariadb-dump: Got error: 1045: Access denied for user")
     assert not mysql.is_error_line("INSERT INTO `customers` VALUES (1,'ana@example.com')")
-
-
-def test_mariadb_rows_render_unambiguously() -> None:
-    assert mysql.render_row((1, None, "a\tb", b"\x00\xff")) == b"1\t\\N\ta\\tb\t\\x00ff\n"
-    assert mysql.render_row(("\\N",)) != mysql.render_row((None,))
-    assert mysql.render_row(("a\nb",)) == b"a\\nb\n"
