@@ -1,0 +1,111 @@
+"""Story: an operator on call restores a chosen backup, then the latest verified one, with
+``strongroom restore``; a restore over a database that holds tables is refused.
+
+Given a store database, its policy and a backup taken with ``strongroom backup-now``,
+when the backup is restored by name into a new, empty database,
+then the Restore succeeds, records the backup, duration and conditions, and every table's
+fingerprint in the new database equals the source's;
+when the same backup is restored again into that (now non-empty) database without
+``--allow-overwrite``, the Restore is refused (status, ``RestoreRefused`` Event, exit code 1)
+and the target is unchanged;
+when the newest verified backup is asked for, the verified backup is the one restored.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from restore_steps import (
+    fingerprints,
+    given_a_backup,
+    restore_status,
+    then_backup_verified,
+    when_restore,
+)
+from steps import (
+    event_reasons,
+    given_an_on_demand_policy,
+    given_database_login,
+)
+from tests.support.cluster import LocalCluster
+from tests.support.mariadb import MariaDBServer
+from tests.support.operator import OperatorProcess
+from tests.support.plugin_databases import StoreDatabase
+from tests.support.postgres import PostgresServer
+from tests.support.s3 import S3Server
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "mysql"])
+def test_a_chosen_backup_restores_identically_and_an_occupied_target_is_refused(
+    *,
+    engine: str,
+    request: pytest.FixtureRequest,
+    cluster: LocalCluster,
+    namespace: str,
+    operator: OperatorProcess,
+    s3_server: S3Server,
+    bucket: str,
+) -> None:
+    pg = engine == "postgresql"
+    store: StoreDatabase = request.getfixturevalue("pg_store" if pg else "maria_store")
+    empty: StoreDatabase = request.getfixturevalue(
+        "empty_pg_database" if pg else "empty_maria_database"
+    )
+    # Given the logins, the policy (a daily schedule: only on-demand backups here) and a backup
+    given_an_on_demand_policy(
+        cluster, namespace, store, s3_server, bucket, keep_last=5,
+        verification={"level": "integrity"}, name="shop",
+    )  # fmt: skip
+    given_database_login(cluster, namespace, empty.connection, name="target-login")
+    backup = given_a_backup(cluster, namespace, "shop")
+
+    # When it is restored by name into a new, empty database
+    shown = when_restore(cluster, namespace, empty.connection, backup, "--name", "first")
+
+    # Then the Restore succeeds and the new database holds exactly what was dumped
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "Succeeded: Restored" in shown.stdout
+    assert f"backup:   {backup}" in shown.stdout
+    status = restore_status(cluster, namespace, "first")
+    assert status["phase"] == "Succeeded"
+    assert status["backupName"] == backup
+    assert status["durationSeconds"] > 0
+    assert status["requestedBy"]
+    assert [(c["type"], c["status"]) for c in status["conditions"]] == [("Succeeded", "True")]
+    restored = fingerprints(engine, empty.connection)
+    assert restored == fingerprints(engine, store.connection)
+    assert len(restored) >= 6
+    assert {"RestoreStarted", "RestoreSucceeded"} <= set(event_reasons(cluster, namespace, "first"))
+
+    # When the same backup is restored over that database without --allow-overwrite
+    refused = when_restore(cluster, namespace, empty.connection, backup, "--name", "again")
+
+    # Then it is refused, says so everywhere, and the target is untouched
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    status = restore_status(cluster, namespace, "again")
+    assert status["phase"] == "Failed"
+    assert status["reason"] == "TargetNotEmpty"
+    assert "allowOverwrite" in status["message"]
+    assert status["conditions"][0]["status"] == "False"
+    assert "RestoreRefused" in event_reasons(cluster, namespace, "again")
+    assert fingerprints(engine, empty.connection) == restored
+
+    # When the newest verified backup is asked for, into another new database
+    then_backup_verified(cluster, namespace, backup)
+    server: PostgresServer | MariaDBServer = request.getfixturevalue(
+        "postgres_server" if pg else "mariadb_server"
+    )
+    fresh = f"latest_{uuid.uuid4().hex[:8]}"
+    server.create_database(fresh)
+    try:
+        target = empty.connection.for_database(fresh)
+        latest = when_restore(
+            cluster, namespace, target, "--latest-verified", "--policy", "shop", "--name", "latest"
+        )
+        # Then the verified backup is the one restored
+        assert latest.returncode == 0, latest.stdout + latest.stderr
+        assert restore_status(cluster, namespace, "latest")["backupName"] == backup
+        assert fingerprints(engine, target) == restored
+    finally:
+        server.drop_database(fresh)
