@@ -28,6 +28,7 @@ import base64
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from strongroom.api.policy import BackupPolicySpec
@@ -39,7 +40,7 @@ from strongroom.crypto import manifest as manifests
 from strongroom.crypto.keyring import METADATA_KEY, KeyRing, KeyRingWrapper, material_key
 from strongroom.crypto.manifest import MANIFEST_NAME, Manifest
 from strongroom.crypto.segments import new_data_key
-from strongroom.crypto.wrapping import KeyBinding, WrappedKey
+from strongroom.crypto.wrapping import KeyBinding, KeyWrapper, WrappedKey
 from strongroom.errors import ConfigError, KubeError, StorageError, StrongroomError
 from strongroom.kube.base import BACKUPS, SECRETS, AlreadyExists, EventSpec
 from strongroom.manifests import events
@@ -271,7 +272,7 @@ class _Said:
     action: AuditAction
     result: AuditResult
     key_id: str
-    version: int
+    version: int | None
     audit_reason: str = ""
     backup: str | None = None
     actor: str = OPERATOR_ACTOR
@@ -316,13 +317,16 @@ async def execute_key_action(
     rt: Runtime, scope: KeyScope, action: Action, *, already: set[str]
 ) -> None:
     """Execute one key action of the plan; ``already`` remembers refusals said once."""
+    if isinstance(action, RewrapBackup) and action.from_key is not None:
+        await _rewrap_kms(rt, scope, action, already)
+        return
     read = await _read_ring(rt, scope)
     if read is None:
         return  # KMS, or the Secret vanished: readiness reports it on this look
     if isinstance(action, RotateKey):
         await _rotate(rt, scope, read, action, already)
     elif isinstance(action, RewrapBackup):
-        await _rewrap(rt, scope, read, action, already)
+        await _rewrap(rt, scope, action, already, _ring_target(read.ring, action, rt.clock))
     elif isinstance(action, RetireKeyVersion | DestroyKeyVersion):
         await _retire_or_destroy(rt, scope, read, action, already)
 
@@ -354,9 +358,8 @@ async def _rotate(
         details={"previousVersion": old.version},
     ))  # fmt: skip
     # Re-wrap at once (the planner's own rule), rather than waiting for the next full look.
-    rotated = _Ring(read.secret, new, "", read.data_keys)
     for step in rewraps:
-        await _rewrap(rt, scope, rotated, step, already)
+        await _rewrap(rt, scope, step, already, _ring_target(new, step, rt.clock))
 
 
 def _read_manifest(store: ObjectStore, key: str) -> tuple[Manifest, str] | None:
@@ -391,20 +394,55 @@ def _conditional_writer(store: ObjectStore, key: str, etag: str) -> Callable[[Ma
     return write
 
 
+@dataclass(frozen=True)
+class _Target:
+    """What a re-wrap unwraps with, wraps to, and records."""
+
+    old: tuple[KeyWrapper, ...]
+    new: KeyWrapper
+    key_id: str
+    version: int | None
+    before: str
+    after: str
+
+
+def _ring_target(ring: KeyRing, action: RewrapBackup, clock: Callable[[], datetime]) -> _Target:
+    wrapper = KeyRingWrapper(ring, clock=clock)
+    primary = ring.primary().version
+    return _Target(
+        (wrapper,),
+        wrapper,
+        ring.key_id,
+        primary,
+        f"key ring {ring.key_id} v{action.from_version}",
+        f"key ring {ring.key_id} v{primary}",
+    )
+
+
+async def _rewrap_kms(
+    rt: Runtime, scope: KeyScope, action: RewrapBackup, already: set[str]
+) -> None:
+    """Re-wrap a manifest from the KMS key it names to the policy's ``kmsKeyId`` (via KMS)."""
+    target = scope.spec.encryption.kms_key_id
+    if target is None or action.from_key is None or rt.kms is None:
+        return
+    from strongroom.crypto.kms import KmsWrapper  # noqa: PLC0415 - boto3 only for KMS
+
+    client = rt.kms(scope.spec)
+    old = KmsWrapper(client, action.from_key, clock=rt.clock)
+    new = KmsWrapper(client, target, clock=rt.clock)
+    where = _Target((old,), new, target, None, f"KMS key {action.from_key}", f"KMS key {target}")
+    await _rewrap(rt, scope, action, already, where)
+
+
 async def _rewrap(
-    rt: Runtime, scope: KeyScope, read: _Ring, action: RewrapBackup, already: set[str]
+    rt: Runtime, scope: KeyScope, action: RewrapBackup, already: set[str], to: _Target
 ) -> None:
     key = scope.manifests.get(action.name)
     store = scope.store
     if key is None or store is None:
         return
-    ring = read.ring
-    primary = ring.primary().version
-    wrapper = KeyRingWrapper(ring, clock=rt.clock)
-    _log.info(
-        "re-wrapping manifest of Backup %s from key ring %s v%d to v%d",
-        action.name, ring.key_id, action.from_version, primary,
-    )  # fmt: skip
+    _log.info("re-wrapping manifest of Backup %s from %s to %s", action.name, to.before, to.after)
     try:
         found = await asyncio.to_thread(_read_manifest, store, key)
         if found is None:  # being deleted by retention, or never uploaded: nothing to wrap
@@ -412,14 +450,13 @@ async def _rewrap(
             return
         stored, etag = found
         await asyncio.to_thread(
-            manifests.rewrap, stored, [wrapper], wrapper, _conditional_writer(store, key, etag)
+            manifests.rewrap, stored, list(to.old), to.new, _conditional_writer(store, key, etag)
         )
     except StrongroomError as exc:
         await _record(rt, scope, _Said(
             "Warning", "KeyRewrapFailed",
-            f"could not re-wrap the manifest of Backup {action.name} to key ring "
-            f"{ring.key_id} v{primary}: {exc}",
-            AuditAction.KEY_REWRAP, AuditResult.FAILED, ring.key_id, primary,
+            f"could not re-wrap the manifest of Backup {action.name} to {to.after}: {exc}",
+            AuditAction.KEY_REWRAP, AuditResult.FAILED, to.key_id, to.version,
             audit_reason=exc.reason, backup=action.name,
         ), once=already)  # fmt: skip
         return
@@ -427,16 +464,15 @@ async def _rewrap(
         BACKUPS,
         scope.namespace,
         action.name,
-        {"status": {"keyId": ring.key_id, "keyVersion": primary}},
+        {"status": {"keyId": to.key_id, "keyVersion": to.version}},
         status=True,
     )
     await _record(rt, scope, _Said(
         "Normal", "KeyRewrapped",
-        f"re-wrapped the data key of Backup {action.name}: key ring {ring.key_id} "
-        f"v{action.from_version} → v{primary}",
-        AuditAction.KEY_REWRAP, AuditResult.SUCCEEDED, ring.key_id, primary,
+        f"re-wrapped the data key of Backup {action.name}: {to.before} → {to.after}",
+        AuditAction.KEY_REWRAP, AuditResult.SUCCEEDED, to.key_id, to.version,
         audit_reason=action.reason, backup=action.name,
-        details={"previousVersion": action.from_version},
+        details={"from": to.before},
     ))  # fmt: skip
 
 

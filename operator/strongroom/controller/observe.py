@@ -63,6 +63,7 @@ def observed_backup(body: Mapping[str, Any]) -> ObservedBackup | None:
         verified_at=verification.time if verification else None,
         rto_seconds=verification.rto_seconds if verification else None,
         corrupt=bool(status.corrupt),
+        key_id=status.key_id,
         key_version=status.key_version,
         size_bytes=status.size_bytes,
     )

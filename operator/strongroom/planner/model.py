@@ -44,6 +44,7 @@ class ObservedBackup:
     verified_at: datetime | None = None
     rto_seconds: float | None = None
     corrupt: bool = False
+    key_id: str | None = None
     key_version: int | None = None
     size_bytes: int | None = None
 
@@ -146,11 +147,16 @@ class RotateKey:
 
 @dataclass(frozen=True)
 class RewrapBackup:
-    """Re-wrap the manifest of ``name`` (now wrapped by ``from_version``) with the primary."""
+    """Re-wrap the manifest of ``name`` (now wrapped by ``from_version``) with the primary.
+
+    For a KMS policy ``from_version`` is ``None`` and ``from_key`` names the KMS key that wraps
+    the manifest now; the policy's ``kmsKeyId`` is the key to re-wrap to.
+    """
 
     name: str
-    from_version: int
+    from_version: int | None
     reason: Reason
+    from_key: str | None = None
 
 
 @dataclass(frozen=True)

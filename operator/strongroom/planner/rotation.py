@@ -79,6 +79,29 @@ def to_rewrap(
     return tuple(actions)
 
 
+def to_kms_rewrap(
+    policy: BackupPolicySpec, backups: tuple[ObservedBackup, ...], deleting: frozenset[str]
+) -> tuple[RewrapBackup, ...]:
+    """Return re-wraps of KMS-wrapped backups whose KMS key is not the policy's ``kmsKeyId``.
+
+    KMS rotates a key's material itself (same key id, old material kept), so this is only for a
+    policy moved to another KMS key: the old key must otherwise stay enabled for as long as a
+    backup it wraps is retained.
+    """
+    target = policy.encryption.kms_key_id
+    if target is None:
+        return ()
+    return tuple(
+        RewrapBackup(b.name, None, Reason.MANIFEST_NOT_PRIMARY, from_key=b.key_id)
+        for b in sorted(backups, key=lambda b: (b.slot, b.name), reverse=True)
+        if b.good
+        and b.key_version is None
+        and b.key_id is not None
+        and b.key_id != target
+        and b.name not in deleting
+    )
+
+
 def references(backups: tuple[ObservedBackup, ...]) -> dict[int, tuple[str, ...]]:
     """Return, per key version, the names of the observed backups wrapped by it (sorted)."""
     by_version: dict[int, list[str]] = {}
@@ -142,7 +165,7 @@ def plan_rotation(
 ) -> tuple[RotationAction, ...]:
     """Return the key actions due now: rotate first; re-wrap, then retire/destroy, later."""
     if ring is None:
-        return ()
+        return to_kms_rewrap(policy, backups, deleting)
     if key_age_exceeded(policy, ring, now):
         return (RotateKey(Reason.KEY_ROTATION_DUE),)
     if rotation_requested(ring):
