@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import abc
 import builtins
+import collections
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,7 +128,9 @@ class MultipartWriter(abc.ABC):
     def __init__(self, *, key: str, base_part_size: int) -> None:
         self.key = key
         self._base = base_part_size
-        self._buffer = bytearray()
+        #: Written chunks not sent yet, kept as given (no copy until a part is assembled).
+        self._chunks: collections.deque[bytes | memoryview] = collections.deque()
+        self._buffered = 0
         self._part_number = 1
         self._written = 0
         self._finished = False
@@ -168,14 +171,33 @@ class MultipartWriter(abc.ABC):
                 reason="UploadClosed",
                 retryable=False,
             )
-        self._buffer += data
-        self._written += len(data)
+        # Bytes are immutable and kept by reference; anything else may be reused by the caller.
+        chunk = data if isinstance(data, bytes) else bytes(data)
+        self._chunks.append(chunk)
+        self._buffered += len(chunk)
+        self._written += len(chunk)
         size = part_size_at(self._part_number, self._base)
-        while len(self._buffer) >= size:
-            self._send(bytes(self._buffer[:size]))
-            del self._buffer[:size]
+        while self._buffered >= size:
+            self._send(self._take(size))
             size = part_size_at(self._part_number, self._base)
-        return len(data)
+        return len(chunk)
+
+    def _take(self, size: int) -> bytes:
+        """The next ``size`` buffered bytes as one part: each byte is copied once, here."""
+        pieces: list[bytes | memoryview] = []
+        need = size
+        while need:
+            head = self._chunks[0]
+            if len(head) <= need:
+                pieces.append(self._chunks.popleft())
+                need -= len(head)
+            else:
+                view = memoryview(head)
+                pieces.append(view[:need])
+                self._chunks[0] = view[need:]
+                need = 0
+        self._buffered -= size
+        return b"".join(pieces)
 
     def flush(self) -> None:  # noqa: B027 - a stream method, deliberately a no-op
         """Do nothing: parts are sent when full, the remainder on :meth:`close`."""
@@ -198,9 +220,8 @@ class MultipartWriter(abc.ABC):
         """Send the last part and complete the object; on any failure abort and re-raise."""
         if self._finished:
             return
-        if self._buffer or self._part_number == 1:
-            self._send(bytes(self._buffer))
-            self._buffer.clear()
+        if self._buffered or self._part_number == 1:
+            self._send(self._take(self._buffered))
         try:
             self._complete()
         except BaseException:
@@ -213,7 +234,8 @@ class MultipartWriter(abc.ABC):
         if self._finished:
             return
         self._finished = True
-        self._buffer = bytearray()
+        self._chunks.clear()
+        self._buffered = 0
         try:
             self._discard()
         except Exception:  # noqa: BLE001 - abort runs while another error propagates
