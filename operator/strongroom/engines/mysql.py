@@ -573,14 +573,21 @@ def erase_by_key(conn: Connection, deletes: Sequence[ErasureDelete]) -> int:
     except pymysql.Error as exc:
         with contextlib.suppress(pymysql.Error, OSError):
             session.rollback()
+        detail = str(exc.args[-1]) if exc.args else type(exc).__name__
+        text = scrub(redact_values(detail), [password, *_keys(deletes)])
         raise EngineError(
-            f"erasure in {current} failed: {scrub(redact_values(str(exc)), [password])}",
+            f"erasure in {current} failed: {text}",
             reason="ErasureFailed",
         ) from None
     finally:
         with contextlib.suppress(pymysql.Error, OSError):
             session.close()
     return deleted
+
+
+def _keys(deletes: Sequence[ErasureDelete]) -> list[str]:
+    """Every key value of an entry, longest first: scrubbed from error text (personal data)."""
+    return sorted({v for step in deletes for v in step.values}, key=len, reverse=True)
 
 
 def _erase_sql(verb: str, step: ErasureDelete) -> str:

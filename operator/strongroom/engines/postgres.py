@@ -461,11 +461,17 @@ def erase_by_key(conn: Connection, deletes: Sequence[ErasureDelete]) -> int:
                         )
         except psycopg.Error as exc:
             primary = exc.diag.message_primary or type(exc).__name__
+            text = scrub(redact_values(primary), [password, *_keys(deletes)])
             raise EngineError(
-                f"erasure in {current} failed: {scrub(redact_values(primary), [password])}",
+                f"erasure in {current} failed: {text}",
                 reason="ErasureFailed",
             ) from None
     return deleted
+
+
+def _keys(deletes: Sequence[ErasureDelete]) -> list[str]:
+    """Every key value of an entry, longest first: scrubbed from error text (personal data)."""
+    return sorted({v for step in deletes for v in step.values}, key=len, reverse=True)
 
 
 def _erase_sql(verb: str, step: ErasureDelete) -> sql.Composed:
