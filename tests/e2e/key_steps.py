@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import subprocess
 from dataclasses import replace
+from typing import Any
 
 from steps import (
     backups_of,
@@ -25,7 +26,13 @@ CLI = str(REPO_ROOT / ".venv" / "bin" / "strongroom")
 
 
 def given_ledger_policy(
-    cluster: LocalCluster, namespace: str, store: StoreDatabase, *, bucket: str, endpoint: str
+    cluster: LocalCluster,
+    namespace: str,
+    store: StoreDatabase,
+    *,
+    bucket: str,
+    endpoint: str,
+    **spec: Any,
 ) -> None:
     """The ``ledger`` policy over ``store``: no schedule to speak of, backups only on demand."""
     given_database_login(cluster, namespace, store.connection)
@@ -34,7 +41,7 @@ def given_ledger_policy(
         cluster, namespace,
         policy_manifest(POLICY, engine="postgresql", conn=store.connection, bucket=bucket,
                         endpoint=endpoint, schedule={"cron": "0 0 1 1 *", "startingDeadline": "5m"},
-                        keep_last=5, objectives={"rpo": "400d"}),
+                        keep_last=5, objectives={"rpo": "400d"}, **spec),
     )  # fmt: skip
 
 
