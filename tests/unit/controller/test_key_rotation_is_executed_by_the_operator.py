@@ -205,3 +205,20 @@ async def test_a_crash_between_the_two_rewrap_writes_leaves_it_openable_and_conv
     assert world.kube.objects[(BACKUPS.plural, NS, NAME)]["status"]["keyVersion"] == 2
     await world.tick(force=True)
     assert world.metrics.snapshots[(NS, POLICY)].manifests_pending_rewrap == 0
+
+
+async def test_a_primary_older_than_the_rotation_period_rotates_without_being_asked() -> None:
+    world = World()
+    world.policy(
+        encryption={"keyRingSecretRef": {"name": "orders-keyring"}, "rotationPeriod": "1d"},
+        schedule={"cron": "0 0 1 1 *"},
+        objectives={"rpo": "400d"},
+    )
+    await world.tick(force=True)
+    world.now += timedelta(hours=23)
+    await world.tick(force=True)
+    assert ring(world).primary().version == 1
+    world.now += timedelta(hours=2)
+    await world.tick(force=True)
+    assert ring(world).primary().version == 2
+    assert trail(world, AuditAction.KEY_ROTATE) == [(AuditResult.SUCCEEDED, OPERATOR_ACTOR, 2)]
