@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import queue
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +32,8 @@ from strongroom.storage.base import UploadWriter
 CHUNK = 1024 * 1024
 #: zstd level: fast enough to keep up with a dump on one core, a good ratio on SQL text.
 ZSTD_LEVEL = 3
+#: Chunks read ahead of the compressor, so the dump tool never waits while zstd works.
+READ_AHEAD = 4
 
 
 class _Readable(Protocol):
@@ -83,6 +87,51 @@ class _CountingSink:
         """Zstd flushes its writer; segments are written whole, so nothing to do."""
 
 
+class _ReadAhead:
+    """Reads ``source`` in a thread, up to :data:`READ_AHEAD` chunks ahead of the consumer.
+
+    The dump tool then keeps writing while the main thread compresses and encrypts (both
+    release the GIL), instead of stalling on a full pipe; memory grows by at most
+    ``READ_AHEAD`` chunks.
+    """
+
+    def __init__(self, source: _Readable) -> None:
+        self._source = source
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=READ_AHEAD)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stopped.is_set():
+                chunk = self._source.read(CHUNK)
+                self._put(chunk)
+                if not chunk:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
+            self._put(exc)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.5)
+            except queue.Full:
+                continue
+            return
+
+    def read(self) -> bytes:
+        """The next chunk; ``b""`` at the end. Re-raises what the reading thread hit."""
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def stop(self) -> None:
+        """Let the thread go (it ends at its next chunk, or when the dump tool is stopped)."""
+        self._stopped.set()
+
+
 def encrypt_stream(
     source: _Readable, upload: UploadWriter, *, dek: bytes, header: Header
 ) -> StreamStats:
@@ -95,15 +144,18 @@ def encrypt_stream(
     encryptor = EncryptingWriter(sink, dek, header)
     counter = _CountingSink(encryptor)
     plaintext = 0
+    ahead = _ReadAhead(source)
     try:
         compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_checksum=True)
         with compressor.stream_writer(cast("IO[bytes]", counter), closefd=False) as zwriter:
-            while chunk := source.read(CHUNK):
+            while chunk := ahead.read():
                 plaintext += len(chunk)
                 zwriter.write(chunk)
     except BaseException:
         encryptor.abort()
         raise
+    finally:
+        ahead.stop()
     encryptor.close()
     return StreamStats(
         plaintext_size=plaintext,
