@@ -7,8 +7,9 @@ then the operator makes each new version primary and re-wraps every retained man
 retiring v1 is refused while the bucket still holds a manifest that needs it (Event and audit),
 and happens once that manifest is gone; every manifest opens with the current primary alone;
 ``strongroom keys destroy`` crypto-shreds retired v1 and it is recorded; the backup taken before
-the first rotation still restores by hand (``strongroom decrypt`` + ``pg_restore``) with the
-same table fingerprints; metrics show the re-wrap done; no key byte is in logs or Events.
+the first rotation still restores by hand (``strongroom decrypt`` + ``pg_restore``) and with a
+``Restore`` (``strongroom restore``), each with the same table fingerprints; metrics show the
+re-wrap done; no key byte is in logs or Events.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from key_steps import CLI, alone, given_ledger_policy, key_versions, keys, ring, state
+from restore_steps import when_restore
 from steps import (
     backups_of,
     event_messages,
+    given_database_login,
     given_strongroom_crds,
     s3_get,
     s3_keys,
@@ -37,6 +41,7 @@ from tests.support.cluster import LocalCluster
 from tests.support.kube_steps import get
 from tests.support.operator import OperatorProcess
 from tests.support.plugin_databases import StoreDatabase
+from tests.support.postgres import PostgresServer
 from tests.support.s3 import REGION, S3Server
 
 from strongroom.audit.sink import read_trail
@@ -66,6 +71,7 @@ def test_rotating_twice_strands_no_backup_and_the_oldest_backup_restores(
     operator: OperatorProcess,
     pg_store: StoreDatabase,
     empty_pg_database: StoreDatabase,
+    postgres_server: PostgresServer,
     s3_server: S3Server,
     bucket: str,
     tmp_path: Path,
@@ -150,6 +156,20 @@ def test_rotating_twice_strands_no_backup_and_the_oldest_backup_restores(
     target = _Target(empty_pg_database.connection)
     load_dump(target, dump, tmp_path)
     assert engine.fingerprints(empty_pg_database.connection) == at_first_backup
+
+    # And through the operator: a Restore of that backup into another new database
+    other = f"after_rotations_{uuid.uuid4().hex[:8]}"
+    postgres_server.create_database(other)
+    try:
+        into = postgres_server.admin_connection(other)
+        given_database_login(cluster, namespace, into, name="target-login")
+        shown = when_restore(
+            cluster, namespace, into, first["metadata"]["name"], "--name", "after-rotations"
+        )
+        assert shown.returncode == 0, shown.stdout + shown.stderr
+        assert engine.fingerprints(into) == at_first_backup
+    finally:
+        postgres_server.drop_database(other)
 
     # And metrics, audit trail and logs tell the story without a key byte
     metrics = operator.metrics()
