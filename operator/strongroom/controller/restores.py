@@ -28,13 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import kopf
 from pydantic import ValidationError
 
 from strongroom import config as configuration
-from strongroom.agent.report import AgentResult
 from strongroom.api.backup import BackupSpec
 from strongroom.api.common import GROUP, VERSION, BackupPhase
 from strongroom.api.erasure import ErasureEntry, ErasureLedgerSpec
@@ -72,6 +71,29 @@ _DONE: Final = frozenset({BackupPhase.SUCCEEDED, BackupPhase.FAILED})
 #: The agent's reason when the target holds tables and allowOverwrite is false.
 _NOT_EMPTY: Final = frozenset({"TargetNotEmpty", "RestoreTargetNotEmpty"})
 _MANAGER_MAX: Final = 128
+
+
+class ReplayCounts(Protocol):
+    """The part of the agent's result the replay status is built from.
+
+    A protocol, not an import: the layer contract lets only ``backups`` read ``AgentResult``.
+    """
+
+    @property
+    def reason(self) -> str:
+        """The run's CamelCase reason."""
+
+    @property
+    def erasure_entries(self) -> int | None:
+        """Entries replayed."""
+
+    @property
+    def erasure_rows(self) -> int | None:
+        """Rows deleted in all."""
+
+    @property
+    def erasure_counts(self) -> list[int]:
+        """Rows per entry, in ledger order."""
 
 
 def restore_status(body: Mapping[str, Any]) -> RestoreStatus:
@@ -457,7 +479,7 @@ def _audit_result(*, ok: bool, refused: bool) -> AuditResult:
 
 
 async def _replay_status(
-    restore: _Restore, policy: str, result: AgentResult | None, done: datetime
+    restore: _Restore, policy: str, result: ReplayCounts | None, done: datetime
 ) -> dict[str, Any] | None:
     """Return ``status.erasure`` from the agent's counts and the ledgers' entry ids."""
     if not _replays(restore):
