@@ -1,5 +1,5 @@
-"""Steps of the compliance stories: metrics as Prometheus reads them, the audit trail as an
-auditor reads it from the bucket, and every secret value a trail must never contain."""
+"""Steps of the compliance stories: verdicts as exported, the audit trail as an auditor reads it
+from the bucket, and every secret value a trail must never contain."""
 
 from __future__ import annotations
 
@@ -8,24 +8,13 @@ import json
 import math
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
 from steps import s3_get, s3_keys
 from tests.integration.report.s3_steps import store_for
 from tests.support.cluster import LocalCluster
-from tests.support.operator import OperatorProcess
 from tests.support.s3 import S3Server
 
 from strongroom.audit.record import AuditRecord
 from strongroom.audit.sink import read_trail
-
-
-def metric(operator: OperatorProcess, name: str, **labels: str) -> float | None:
-    """The value of one series the operator exports now; ``None`` when there is no such series."""
-    for family in text_string_to_metric_families(operator.metrics()):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                return float(sample.value)
-    return None
 
 
 def same_verdict(exported: float | None, status: str) -> bool:

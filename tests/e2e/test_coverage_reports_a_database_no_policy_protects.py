@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance_steps import metric, same_verdict
+from compliance_steps import same_verdict
 from steps import (
     given_database_login,
     given_s3_login,
+    metric_value,
     policy_manifest,
     then_policy_condition,
     wait_until,
@@ -57,7 +58,7 @@ def test_a_forgotten_database_is_reported_until_a_policy_names_it(
 
     # Then the operator counts it, and the report names it with its evidence
     wait_until(
-        lambda: metric(operator, UNPROTECTED, namespace=namespace) == 1.0,
+        lambda: metric_value(operator.metrics(), UNPROTECTED, namespace=namespace) == 1.0,
         timeout=30, what=f"{UNPROTECTED}{{namespace={namespace}}} 1",
     )  # fmt: skip
     code, report = run_report(cluster, "-n", namespace)
@@ -85,7 +86,7 @@ def test_a_forgotten_database_is_reported_until_a_policy_names_it(
 
     # Then the namespace is covered: no series, nothing unprotected in the report
     wait_until(
-        lambda: metric(operator, UNPROTECTED, namespace=namespace) is None,
+        lambda: metric_value(operator.metrics(), UNPROTECTED, namespace=namespace) is None,
         timeout=30, what=f"{UNPROTECTED}{{namespace={namespace}}} to disappear",
     )  # fmt: skip
     _, covered = run_report(cluster, "-n", namespace)
@@ -101,13 +102,13 @@ def _verdicts_agree(
     checks: dict[str, Any] = found["checks"]
     if not checks:
         return False
-    pairs = [
-        (metric(operator, "strongroom_policy_compliant", namespace=namespace, policy=policy,
-                check=name), check["status"])
-        for name, check in checks.items()
-    ]  # fmt: skip
-    pairs.append(
-        (metric(operator, "strongroom_policy_compliant", namespace=namespace, policy=policy,
-                check="all"), found["compliant"])
-    )  # fmt: skip
+    exported = operator.metrics()
+
+    def gauge(check: str) -> float | None:
+        return metric_value(
+            exported, "strongroom_policy_compliant", namespace=namespace, policy=policy, check=check
+        )
+
+    pairs = [(gauge(name), check["status"]) for name, check in checks.items()]
+    pairs.append((gauge("all"), found["compliant"]))
     return all(same_verdict(exported, status) for exported, status in pairs)

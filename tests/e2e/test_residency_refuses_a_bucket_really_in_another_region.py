@@ -10,12 +10,12 @@ then it becomes Ready, the gauge turns 1, and an on-demand backup succeeds.
 
 from __future__ import annotations
 
-from compliance_steps import metric
 from steps import (
     backups_of,
     event_messages,
     given_database_login,
     given_s3_login,
+    metric_value,
     policy_manifest,
     then_policy_condition,
     wait_until,
@@ -53,6 +53,11 @@ def test_a_bucket_in_a_disallowed_region_is_refused_until_a_resident_one_is_used
         body["spec"]["storage"]["allowedRegions"] = [REGION]
         return body
 
+    def resident() -> float | None:
+        return metric_value(
+            operator.metrics(), "strongroom_policy_resident", namespace=namespace, policy="orders"
+        )
+
     when_policy_applied(cluster, namespace, manifest(elsewhere))
 
     # Then it is refused with the real location, an Event and the residency gauge at 0
@@ -67,8 +72,7 @@ def test_a_bucket_in_a_disallowed_region_is_refused_until_a_resident_one_is_used
         for m in event_messages(cluster, namespace)
     )
     wait_until(
-        lambda: metric(operator, "strongroom_policy_resident", namespace=namespace, policy="orders")
-        == 0.0,
+        lambda: resident() == 0.0,
         timeout=30, what="strongroom_policy_resident 0",
     )  # fmt: skip
     # and nothing runs: no Backup of the schedule, no Job
@@ -81,8 +85,7 @@ def test_a_bucket_in_a_disallowed_region_is_refused_until_a_resident_one_is_used
     # Then it is Ready and resident, and a backup succeeds
     then_policy_condition(cluster, namespace, "orders", "Ready", "True", timeout=60)
     wait_until(
-        lambda: metric(operator, "strongroom_policy_resident", namespace=namespace, policy="orders")
-        == 1.0,
+        lambda: resident() == 1.0,
         timeout=30, what="strongroom_policy_resident 1",
     )  # fmt: skip
     assert "Succeeded" in when_backup_now(cluster, namespace, "orders")
