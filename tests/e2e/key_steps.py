@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import subprocess
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from steps import (
@@ -17,6 +18,7 @@ from steps import (
 from tests.support.cluster import REPO_ROOT, LocalCluster
 from tests.support.kube_steps import get
 from tests.support.plugin_databases import StoreDatabase
+from tests.support.s3 import REGION, S3Server
 
 from strongroom.crypto.keyring import KeyRing, KeyRingWrapper, KeyState
 
@@ -78,3 +80,15 @@ def alone(keys: KeyRing, version: int) -> KeyRingWrapper:
     found = keys.get(version)
     assert found is not None
     return KeyRingWrapper(KeyRing(keys.key_id, (replace(found, state=KeyState.PRIMARY),)))
+
+
+def decrypted(s3: S3Server, bucket: str, data_key: str, out: Path, key: str) -> bytes:
+    """``strongroom decrypt`` of one stored backup with ``key`` (``--keyring=…`` or
+    ``--kms-key-id=…``), as in docs/disaster-recovery.md; return the dump's bytes."""
+    result = subprocess.run(
+        [CLI, "decrypt", f"--bucket={bucket}", f"--key={data_key}",
+         f"--endpoint={s3.endpoint_url}", f"--region={REGION}", key, f"--output={out}"],
+        capture_output=True, text=True, check=False, env=s3.client_env(), timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return out.read_bytes()

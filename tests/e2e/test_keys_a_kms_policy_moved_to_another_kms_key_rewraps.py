@@ -9,13 +9,12 @@ and after key A is disabled the backup still decrypts with key B alone (``strong
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from key_steps import CLI, POLICY, given_ledger_policy
+from key_steps import POLICY, decrypted, given_ledger_policy
 from steps import backups_of, given_strongroom_crds, s3_get, wait_until, when_backup_now
 from tests.support.cluster import LocalCluster
 from tests.support.operator import OperatorProcess
@@ -80,13 +79,8 @@ def test_changing_the_kms_key_rewraps_retained_backups_through_kms(
     # And with key A disabled, the backup decrypts with key B alone
     kms.disable_key(KeyId=key_a)
     dump = tmp_path / "ledger.dump"
-    result = subprocess.run(
-        [CLI, "decrypt", f"--bucket={bucket}", f"--key={backup['status']['dataKey']}",
-         f"--endpoint={s3_server.endpoint_url}", f"--region={REGION}", f"--kms-key-id={key_b}",
-         f"--output={dump}"],
-        capture_output=True, text=True, check=False, env=s3_server.client_env(), timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert dump.read_bytes().startswith(b"PGDMP")
+    data_key = backup["status"]["dataKey"]
+    plain = decrypted(s3_server, bucket, data_key, dump, f"--kms-key-id={key_b}")
+    assert plain.startswith(b"PGDMP")  # pg_dump's custom archive format
     labels = f'{{namespace="{namespace}",policy="{POLICY}"}}'
     assert f"strongroom_encryption_manifests_pending_rewrap{labels} 0.0" in operator.metrics()

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from key_steps import CLI, alone, given_ledger_policy, key_versions, keys, ring, state
+from key_steps import alone, decrypted, given_ledger_policy, key_versions, keys, ring, state
 from restore_steps import when_restore
 from steps import (
     backups_of,
@@ -42,7 +41,7 @@ from tests.support.kube_steps import get
 from tests.support.operator import OperatorProcess
 from tests.support.plugin_databases import StoreDatabase
 from tests.support.postgres import PostgresServer
-from tests.support.s3 import REGION, S3Server
+from tests.support.s3 import S3Server
 
 from strongroom.audit.sink import read_trail
 from strongroom.crypto.keyring import KeyState
@@ -146,13 +145,7 @@ def test_rotating_twice_strands_no_backup_and_the_oldest_backup_restores(
     escrow = tmp_path / "escrow.json"
     keys(cluster, namespace, "export", "ledger", "-o", str(escrow))
     dump = tmp_path / "ledger.dump"
-    result = subprocess.run(
-        [CLI, "decrypt", f"--bucket={bucket}", f"--key={first['status']['dataKey']}",
-         f"--endpoint={s3_server.endpoint_url}", f"--region={REGION}", f"--keyring={escrow}",
-         f"--output={dump}"],
-        capture_output=True, text=True, check=False, env=s3_server.client_env(), timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    decrypted(s3_server, bucket, first["status"]["dataKey"], dump, f"--keyring={escrow}")
     target = _Target(empty_pg_database.connection)
     load_dump(target, dump, tmp_path)
     assert engine.fingerprints(empty_pg_database.connection) == at_first_backup
