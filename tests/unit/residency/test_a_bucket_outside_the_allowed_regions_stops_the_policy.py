@@ -106,3 +106,15 @@ def test_the_residency_gauge_is_exported_and_forgotten_with_the_policy() -> None
         if line.startswith("strongroom_policy_resident{")
     ]
     assert left == [f'strongroom_policy_resident{{namespace="{NS}",policy="billing"}} NaN']
+
+
+def test_the_charts_residency_and_coverage_variables_are_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STRONGROOM_ALLOWED_REGIONS", "eu-central-1, eu-west-1")
+    monkeypatch.setenv("STRONGROOM_COVERAGE_INTERVAL", "0")
+    config = OperatorConfig()
+    assert config.allowed_regions == ["eu-central-1", "eu-west-1"]
+    assert config.coverage_interval == 0
+    monkeypatch.setenv("STRONGROOM_ALLOWED_REGIONS", "")
+    assert OperatorConfig().allowed_regions == []
