@@ -17,8 +17,16 @@ import base64
 import os
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from strongroom.crypto.keyring import KeyRing
+    from strongroom.kube.base import KubeClient
+
+#: One verb: given the API client, the arguments and the BackupPolicy, return the exit code.
+Verb = Callable[["KubeClient", argparse.Namespace, dict[str, Any]], Awaitable[int]]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -57,14 +65,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     imp.set_defaults(handler=_runner(_import))
 
 
-def _runner(action: Any) -> Any:
+def _runner(action: Verb) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        return int(asyncio.run(_with_kube(args, action)))
+        return asyncio.run(_with_kube(args, action))
 
     return run
 
 
-async def _with_kube(args: argparse.Namespace, action: Any) -> int:
+async def _with_kube(args: argparse.Namespace, action: Verb) -> int:
     from strongroom.errors import StrongroomError  # noqa: PLC0415
     from strongroom.kube.base import BACKUP_POLICIES  # noqa: PLC0415
     from strongroom.kube.client import RealKube  # noqa: PLC0415
@@ -75,7 +83,7 @@ async def _with_kube(args: argparse.Namespace, action: Any) -> int:
         if policy is None:
             sys.stderr.write(f"BackupPolicy {args.namespace}/{args.policy} does not exist\n")
             return EXIT_USAGE
-        return int(await action(kube, args, policy))
+        return await action(kube, args, policy)
     except StrongroomError as exc:
         sys.stderr.write(f"{exc}\n")
         return EXIT_FAILED
@@ -89,7 +97,7 @@ def _secret_name(policy: dict[str, Any]) -> str | None:
     return str(ref["name"]) if ref.get("name") else None
 
 
-async def _ring(kube: Any, args: argparse.Namespace, policy: dict[str, Any]) -> Any:
+async def _ring(kube: KubeClient, args: argparse.Namespace, policy: dict[str, Any]) -> KeyRing:
     """The policy's key ring read from its Secret; ``ConfigError`` naming the fix otherwise."""
     from strongroom.crypto.keyring import KeyRing  # noqa: PLC0415
     from strongroom.errors import ConfigError  # noqa: PLC0415
@@ -109,7 +117,7 @@ async def _ring(kube: Any, args: argparse.Namespace, policy: dict[str, Any]) -> 
 
 
 async def _annotate(
-    kube: Any, args: argparse.Namespace, annotations: dict[str, str]
+    kube: KubeClient, args: argparse.Namespace, annotations: dict[str, str]
 ) -> dict[str, str]:
     from strongroom.cli.backup_now import whoami  # noqa: PLC0415
     from strongroom.kube.base import BACKUP_POLICIES  # noqa: PLC0415
@@ -123,7 +131,7 @@ async def _annotate(
     return annotations
 
 
-async def _rotate(kube: Any, args: argparse.Namespace, policy: dict[str, Any]) -> int:
+async def _rotate(kube: KubeClient, args: argparse.Namespace, policy: dict[str, Any]) -> int:
     from strongroom.kube.base import BACKUP_POLICIES  # noqa: PLC0415
     from strongroom.planner.rotation import ROTATE_ANNOTATION  # noqa: PLC0415
 
@@ -148,7 +156,7 @@ async def _rotate(kube: Any, args: argparse.Namespace, policy: dict[str, Any]) -
     return EXIT_FAILED
 
 
-async def _destroy(kube: Any, args: argparse.Namespace, policy: dict[str, Any]) -> int:
+async def _destroy(kube: KubeClient, args: argparse.Namespace, policy: dict[str, Any]) -> int:
     from strongroom.planner.rotation import (  # noqa: PLC0415
         DESTROY_ANNOTATION,
         requested_destruction,
@@ -172,7 +180,7 @@ async def _destroy(kube: Any, args: argparse.Namespace, policy: dict[str, Any]) 
     return EXIT_OK
 
 
-async def _list(kube: Any, args: argparse.Namespace, policy: dict[str, Any]) -> int:
+async def _list(kube: KubeClient, args: argparse.Namespace, policy: dict[str, Any]) -> int:
     from strongroom.crypto.header import format_time  # noqa: PLC0415
     from strongroom.kube.base import BACKUPS  # noqa: PLC0415
     from strongroom.manifests.labels import policy_selector  # noqa: PLC0415
@@ -197,7 +205,7 @@ async def _list(kube: Any, args: argparse.Namespace, policy: dict[str, Any]) -> 
     return EXIT_OK
 
 
-async def _export(kube: Any, args: argparse.Namespace, policy: dict[str, Any]) -> int:
+async def _export(kube: KubeClient, args: argparse.Namespace, policy: dict[str, Any]) -> int:
     ring = await _ring(kube, args, policy)
     try:
         fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -216,7 +224,7 @@ async def _export(kube: Any, args: argparse.Namespace, policy: dict[str, Any]) -
     return EXIT_OK
 
 
-async def _import(kube: Any, args: argparse.Namespace, policy: dict[str, Any]) -> int:
+async def _import(kube: KubeClient, args: argparse.Namespace, policy: dict[str, Any]) -> int:
     from strongroom.crypto.keyring import KeyRing  # noqa: PLC0415
     from strongroom.kube.base import SECRETS, AlreadyExists  # noqa: PLC0415
     from strongroom.manifests.secrets import build_key_ring_secret  # noqa: PLC0415
