@@ -11,12 +11,40 @@ import contextlib
 import subprocess
 from typing import Any
 
-from steps import backups_of, phase, wait_until, when_backup_now
+import pytest
+from steps import (
+    backups_of,
+    given_an_on_demand_policy,
+    given_database_login,
+    phase,
+    wait_until,
+    when_backup_now,
+)
 from tests.support.cluster import REPO_ROOT, LocalCluster
 from tests.support.kube_steps import get
+from tests.support.plugin_databases import StoreDatabase
 
 from strongroom.engines import engine_for
 from strongroom.engines.base import Connection, TableFingerprint, read_password
+
+
+def given_a_store_its_policy_and_an_empty_target(
+    request: pytest.FixtureRequest, engine: str, namespace: str, s3_server: Any, bucket: str
+) -> tuple[StoreDatabase, StoreDatabase]:
+    """A store database of ``engine``, its on-demand policy ``shop`` (integrity verification)
+    and a new, empty database on the same server with its login Secret ``target-login``."""
+    pg = engine == "postgresql"
+    cluster: LocalCluster = request.getfixturevalue("cluster")
+    store: StoreDatabase = request.getfixturevalue("pg_store" if pg else "maria_store")
+    empty: StoreDatabase = request.getfixturevalue(
+        "empty_pg_database" if pg else "empty_maria_database"
+    )
+    given_an_on_demand_policy(
+        cluster, namespace, store, s3_server, bucket, keep_last=5,
+        verification={"level": "integrity"}, name="shop",
+    )  # fmt: skip
+    given_database_login(cluster, namespace, empty.connection, name="target-login")
+    return store, empty
 
 
 def given_a_backup(cluster: LocalCluster, namespace: str, policy: str) -> str:

@@ -19,19 +19,15 @@ import pytest
 from restore_steps import (
     fingerprints,
     given_a_backup,
+    given_a_store_its_policy_and_an_empty_target,
     restore_status,
     then_backup_verified,
     when_restore,
 )
-from steps import (
-    event_reasons,
-    given_an_on_demand_policy,
-    given_database_login,
-)
+from steps import event_reasons
 from tests.support.cluster import LocalCluster
 from tests.support.mariadb import MariaDBServer
 from tests.support.operator import OperatorProcess
-from tests.support.plugin_databases import StoreDatabase
 from tests.support.postgres import PostgresServer
 from tests.support.s3 import S3Server
 
@@ -47,17 +43,10 @@ def test_a_chosen_backup_restores_identically_and_an_occupied_target_is_refused(
     s3_server: S3Server,
     bucket: str,
 ) -> None:
-    pg = engine == "postgresql"
-    store: StoreDatabase = request.getfixturevalue("pg_store" if pg else "maria_store")
-    empty: StoreDatabase = request.getfixturevalue(
-        "empty_pg_database" if pg else "empty_maria_database"
+    # Given the logins, a policy whose backups come from backup-now only, and a backup
+    store, empty = given_a_store_its_policy_and_an_empty_target(
+        request, engine, namespace, s3_server, bucket
     )
-    # Given the logins, the policy (a daily schedule: only on-demand backups here) and a backup
-    given_an_on_demand_policy(
-        cluster, namespace, store, s3_server, bucket, keep_last=5,
-        verification={"level": "integrity"}, name="shop",
-    )  # fmt: skip
-    given_database_login(cluster, namespace, empty.connection, name="target-login")
     backup = given_a_backup(cluster, namespace, "shop")
 
     # When it is restored by name into a new, empty database
@@ -94,7 +83,7 @@ def test_a_chosen_backup_restores_identically_and_an_occupied_target_is_refused(
     # When the newest verified backup is asked for, into another new database
     then_backup_verified(cluster, namespace, backup)
     server: PostgresServer | MariaDBServer = request.getfixturevalue(
-        "postgres_server" if pg else "mariadb_server"
+        "postgres_server" if engine == "postgresql" else "mariadb_server"
     )
     fresh = f"latest_{uuid.uuid4().hex[:8]}"
     server.create_database(fresh)

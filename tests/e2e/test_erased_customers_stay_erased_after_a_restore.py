@@ -18,11 +18,15 @@ from typing import Any
 
 import pytest
 import yaml
-from restore_steps import given_a_backup, restore_status, rows, when_restore
+from restore_steps import (
+    given_a_backup,
+    given_a_store_its_policy_and_an_empty_target,
+    restore_status,
+    rows,
+    when_restore,
+)
 from steps import (
     event_reasons,
-    given_an_on_demand_policy,
-    given_database_login,
     s3_get,
     s3_keys,
     wait_until,
@@ -30,7 +34,6 @@ from steps import (
 from tests.support.cluster import LocalCluster
 from tests.support.kube_steps import apply
 from tests.support.operator import OperatorProcess
-from tests.support.plugin_databases import StoreDatabase
 from tests.support.s3 import S3Server
 
 from strongroom.engines.base import Connection
@@ -86,18 +89,11 @@ def test_every_ledger_subject_is_absent_after_a_restore_and_the_replay_is_record
     s3_server: S3Server,
     bucket: str,
 ) -> None:
-    pg = engine == "postgresql"
-    store: StoreDatabase = request.getfixturevalue("pg_store" if pg else "maria_store")
-    empty: StoreDatabase = request.getfixturevalue(
-        "empty_pg_database" if pg else "empty_maria_database"
+    # Given a policy and a backup taken while two customers still existed
+    store, empty = given_a_store_its_policy_and_an_empty_target(
+        request, engine, namespace, s3_server, bucket
     )
     live, target = store.connection, empty.connection
-    # Given a policy and a backup taken while two customers still existed
-    given_an_on_demand_policy(
-        cluster, namespace, store, s3_server, bucket, keep_last=5,
-        verification={"level": "integrity"}, name="shop",
-    )  # fmt: skip
-    given_database_login(cluster, namespace, target, name="target-login")
     backup = given_a_backup(cluster, namespace, "shop")
     customers_before = int(rows(engine, live, "SELECT COUNT(*) FROM customers")[0][0])
     erased = [int(v) for v in rows(engine, live, "SELECT MIN(id), MAX(id) FROM customers")[0]]
