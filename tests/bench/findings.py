@@ -24,6 +24,7 @@ def findings(rows: Rows, engine: str, *, cores: int) -> list[str]:
     tool = "pg_dump" if engine == "postgresql" else "mariadb-dump"
     fp = _median(rows.fingerprints)
     fp_cpu = _median(rows.fingerprints_cpu)
+    client_cpu = _median(rows.fingerprints_client_cpu)
     bare = rows.no_fingerprints.ratio or 0.0
     agent_cores = _median(rows.cpu) / null.median
     if rows.null.met is False:
@@ -32,11 +33,13 @@ def findings(rows: Rows, engine: str, *, cores: int) -> list[str]:
             f"time (target ≤ 1.3x). Likely cause: the dump-time fingerprints. With them stubbed "
             f"out the same pipeline (dump → zstd → AES-GCM → sha256 → part buffers) takes "
             f"{bare:.2f}x {tool}, of which {_median(rows.startup):.2f} s is the agent's Python "
-            "start-up. The fingerprints read every table a "
+            "start-up. The fingerprints make the database server read every table a "
             f"second time, sorted by primary key ({fp:.1f} s on their own, "
-            f"{fp / dump.median:.2f}x the dump), and {fp_cpu:.1f} s of that is CPU in the "
-            "agent's Python client, which handles the COPY stream row by row. In the backup that "
-            f"work shares the agent process with zstd: the agent (with its dump tool) kept "
+            f"{fp / dump.median:.2f}x the dump); of that, the engine's client process spends "
+            f"{client_cpu:.1f} s of CPU printing the rows and the agent {fp_cpu:.1f} s hashing "
+            "them in 1 MiB blocks, the rest is the server's own work. In the backup that "
+            f"second read competes with the dump for the machine: the agent (with its dump tool "
+            "and fingerprint client) kept "
             f"{agent_cores:.2f} cores busy on average while the machine had "
             f"{_median(rows.busy):.2f} of its {cores} cores busy"
             + _contention(agent_cores, _median(rows.busy), cores)

@@ -34,6 +34,7 @@ class Rows:
     startup: Row
     fingerprints: Row
     fingerprints_cpu: Row
+    fingerprints_client_cpu: Row
     zstd: Row
     rss_null: Row
     rss_s3: Row
@@ -57,7 +58,9 @@ def engine_rows(section: Section, labels: Commands) -> Rows:
     endpoint_upload = section.add(
         Row("S3 endpoint alone: boto3 multipart upload of as many random bytes")
     )
-    cpu = section.add(Row("Strongroom backup CPU time, null sink (agent + dump tool)"))
+    cpu = section.add(
+        Row("Strongroom backup CPU time, null sink (agent, dump tool, fingerprint client)")
+    )
     busy = section.add(
         Row(
             "cores busy machine-wide during that backup (servers and other work included)",
@@ -72,7 +75,10 @@ def engine_rows(section: Section, labels: Commands) -> Rows:
     )
     startup = section.add(Row("agent start-up alone (Python and its imports)", ratio_of=dump))
     fingerprints = section.add(Row("fingerprints alone (part of the backup)", ratio_of=dump))
-    fingerprints_cpu = section.add(Row("… CPU time of the agent-side (Python) client in it"))
+    fingerprints_cpu = section.add(Row("… CPU time of the agent (block hashing) in it"))
+    fingerprints_client_cpu = section.add(
+        Row("… CPU time of the engine's client process (psql / mariadb) in it")
+    )
     zstd = section.add(Row("`zstd -3` of the dump file alone (one thread)", ratio_of=dump))
     rss_null = section.add(Row("agent peak RSS, null sink", unit="MiB", target=PEAK_RSS))
     rss_s3 = section.add(
@@ -113,6 +119,7 @@ def engine_rows(section: Section, labels: Commands) -> Rows:
         startup=startup,
         fingerprints=fingerprints,
         fingerprints_cpu=fingerprints_cpu,
+        fingerprints_client_cpu=fingerprints_client_cpu,
         zstd=zstd,
         rss_null=rss_null,
         rss_s3=rss_s3,
