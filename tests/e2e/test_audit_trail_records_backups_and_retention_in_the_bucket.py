@@ -18,13 +18,10 @@ from pathlib import Path
 from compliance_steps import audit_objects, audit_trail, secret_values
 from steps import (
     backups_of,
-    given_database_login,
-    given_s3_login,
-    policy_manifest,
+    given_an_on_demand_policy,
     then_policy_condition,
     wait_until,
     when_backup_now,
-    when_policy_applied,
 )
 from tests.support.cluster import LocalCluster
 from tests.support.operator import OperatorProcess
@@ -45,14 +42,9 @@ def test_backups_and_a_retention_deletion_are_recorded_in_order(
     tmp_path: Path,
 ) -> None:
     # Given a policy keeping one backup, verified at the integrity level only
-    given_database_login(cluster, namespace, pg_store.connection)
-    given_s3_login(cluster, namespace)
-    when_policy_applied(
-        cluster, namespace,
-        policy_manifest("orders", engine="postgresql", conn=pg_store.connection, bucket=bucket,
-                        endpoint=s3_server.endpoint_url, keep_last=1, objectives={"rpo": "400d"},
-                        schedule={"cron": "0 0 1 1 *", "startingDeadline": "5m"},
-                        verification={"level": "integrity", "everyNthBackup": 100}),
+    given_an_on_demand_policy(
+        cluster, namespace, pg_store, s3_server, bucket, keep_last=1,
+        verification={"level": "integrity", "everyNthBackup": 100},
     )  # fmt: skip
     then_policy_condition(cluster, namespace, "orders", "Ready", "True")
     user = cluster.kubectl("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}").stdout

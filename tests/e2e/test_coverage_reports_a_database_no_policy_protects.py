@@ -15,8 +15,7 @@ from typing import Any
 
 from compliance_steps import same_verdict
 from steps import (
-    given_database_login,
-    given_s3_login,
+    given_an_on_demand_policy,
     metric_value,
     policy_manifest,
     then_policy_condition,
@@ -46,13 +45,9 @@ def test_a_forgotten_database_is_reported_until_a_policy_names_it(
     bucket: str,
 ) -> None:
     # Given a policy protecting the shop's database, and a PostgreSQL Service nobody protects
-    given_database_login(cluster, namespace, pg_store.connection)
-    given_s3_login(cluster, namespace)
-    far = {"schedule": {"cron": "0 0 1 1 *", "startingDeadline": "5m"}}
-    when_policy_applied(
-        cluster, namespace,
-        policy_manifest("orders", engine="postgresql", conn=pg_store.connection, bucket=bucket,
-                        endpoint=s3_server.endpoint_url, objectives={"rpo": "400d"}, **far),
+    given_an_on_demand_policy(
+        cluster, namespace, pg_store, s3_server, bucket, keep_last=2,
+        verification={"level": "integrity"},
     )  # fmt: skip
     given_service(cluster, namespace, "ledger", 5432)
 
@@ -79,7 +74,7 @@ def test_a_forgotten_database_is_reported_until_a_policy_names_it(
     # When a policy names the forgotten database
     ledger = policy_manifest(
         "ledger", engine="postgresql", conn=pg_store.connection, bucket=bucket,
-        endpoint=s3_server.endpoint_url, suspend=True, **far,
+        endpoint=s3_server.endpoint_url, suspend=True,
     )  # fmt: skip
     ledger["spec"]["database"]["host"] = f"ledger.{namespace}.svc"
     when_policy_applied(cluster, namespace, ledger)

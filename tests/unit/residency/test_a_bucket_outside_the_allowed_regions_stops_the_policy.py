@@ -7,7 +7,7 @@ come from the policy, the operator's cluster-wide default, or both (the narrower
 from __future__ import annotations
 
 import pytest
-from tests.unit.controller.world import NS, POLICY, World
+from tests.unit.controller.world import NS, POLICY, World, policy_spec
 
 from strongroom.config import OperatorConfig
 from strongroom.errors import ConfigError
@@ -17,15 +17,8 @@ from strongroom.storage.fake import InMemoryObjectStore
 
 
 def storage(**extra: object) -> dict[str, object]:
-    return {
-        "bucket": "backups",
-        "prefix": "prod",
-        "region": "eu-central-1",
-        "endpoint": "http://127.0.0.1:9000",
-        "forcePathStyle": True,
-        "credentialsSecretRef": {"name": "s3-login"},
-        **extra,
-    }
+    """The world's storage section with ``extra`` fields."""
+    return {**policy_spec()["storage"], **extra}
 
 
 async def test_a_bucket_really_elsewhere_is_refused_before_any_job() -> None:
