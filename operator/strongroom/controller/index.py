@@ -2,8 +2,9 @@
 
 Without them each policy's look listed its Backups and Jobs: at 1,000 policies that was the
 operator's main cost (docs/benchmarks.md "Operator scale"). One watch per kind feeds an index
-keyed by ``(namespace, policy label)`` holding only ``(name, resourceVersion)`` per object, so
-memory stays a few bytes per object and no body (nor any Secret) is kept. The index only
+keyed by ``(namespace, policy label)`` holding only a name and a short state per object — a
+Backup's resourceVersion, whether a Job ended — so memory stays a few bytes per object and no
+body (nor any Secret) is kept; a running Job's status chatter wakes nobody. The index only
 tells a policy's loop *that* something changed; the full look that follows still lists from the
 API server, and a periodic full look (``resync_interval``) stays, so a lost watch event delays
 a reaction but never loses it (level-based).
@@ -17,10 +18,10 @@ from typing import Any
 import kopf
 
 from strongroom.api.common import GROUP, VERSION
-from strongroom.controller.reconcile import seen_digest
+from strongroom.controller.reconcile import job_state, seen_digest
 from strongroom.manifests.labels import POLICY
 
-#: One entry of an index: the object's name and resourceVersion.
+#: One entry of an index: the object's name and its state (see the module docstring).
 Entry = tuple[str, str]
 PolicyKey = tuple[str, str]
 
@@ -28,29 +29,24 @@ PolicyKey = tuple[str, str]
 _BELONGS = {POLICY: kopf.PRESENT}
 
 
-def _entry(namespace: str | None, labels: Any, meta: Any) -> dict[PolicyKey, Entry]:
-    return {
-        (namespace or "", str(labels[POLICY])): (
-            str(meta["name"]),
-            str(meta.get("resourceVersion", "")),
-        )
-    }
+def _entry(namespace: str | None, labels: Any, name: Any, state: str) -> dict[PolicyKey, Entry]:
+    return {(namespace or "", str(labels[POLICY])): (str(name), state)}
 
 
 @kopf.index(GROUP, VERSION, "backups", labels=_BELONGS)
 def backups_by_policy(
     namespace: str | None, labels: kopf.Labels, meta: kopf.Meta, **_: Any
 ) -> dict[PolicyKey, Entry]:
-    """Index every Backup that names a policy (scheduled and on-demand alike)."""
-    return _entry(namespace, labels, meta)
+    """Index every Backup that names a policy (scheduled and on-demand alike) by version."""
+    return _entry(namespace, labels, meta["name"], str(meta.get("resourceVersion", "")))
 
 
 @kopf.index("batch", "v1", "jobs", labels=_BELONGS)
 def jobs_by_policy(
-    namespace: str | None, labels: kopf.Labels, meta: kopf.Meta, **_: Any
+    namespace: str | None, labels: kopf.Labels, meta: kopf.Meta, body: kopf.Body, **_: Any
 ) -> dict[PolicyKey, Entry]:
-    """Index the Jobs of a policy (backup and verification runs)."""
-    return _entry(namespace, labels, meta)
+    """Index the Jobs of a policy (backup and verification runs) by whether they ended."""
+    return _entry(namespace, labels, meta["name"], job_state(body))
 
 
 def _entries(index: kopf.Index[PolicyKey, Entry], key: PolicyKey) -> Iterable[Entry]:

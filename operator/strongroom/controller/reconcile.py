@@ -30,8 +30,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from strongroom.api.common import BackupPhase, DeletionPolicy
@@ -84,6 +84,22 @@ def _pairs(bodies: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
     return [
         (str(b["metadata"]["name"]), str(b["metadata"].get("resourceVersion", ""))) for b in bodies
     ]
+
+
+def job_state(job: Mapping[str, Any]) -> str:
+    """Return ``Complete``/``Failed`` once the Job ended, else "" (what a look acts on).
+
+    A Job's status changes often while it runs (pods created, ready, active counts); only its
+    end needs a look, so the indexes and the full look digest Jobs by this, not by version.
+    """
+    for condition in (job.get("status") or {}).get("conditions") or []:
+        if condition.get("status") == "True" and condition.get("type") in {"Complete", "Failed"}:
+            return str(condition["type"])
+    return ""
+
+
+def _job_pairs(jobs: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    return [(str(j["metadata"]["name"]), job_state(j)) for j in jobs]
 
 
 def _fingerprint(body: Mapping[str, Any], seen: str) -> str:
@@ -145,30 +161,49 @@ async def reconcile(
             selector = policy_selector(name)
             seen = seen_digest(
                 _pairs(await rt.kube.list(BACKUPS, namespace, selector=selector)),
-                _pairs(await rt.kube.list(JOBS, namespace, selector=selector)),
+                _job_pairs(await rt.kube.list(JOBS, namespace, selector=selector)),
             )
-        quiet = (
-            not force
-            and memory.ready is True
-            and memory.fingerprint == _fingerprint(body, seen)
-            and rt.monotonic() < memory.resync_at
+        unchanged = (
+            not force and memory.ready is True and memory.fingerprint == _fingerprint(body, seen)
         )
-        if quiet and memory.next_wake is not None and rt.clock() < memory.next_wake:
+        resync = rt.monotonic() >= memory.resync_at
+        woken = memory.next_wake is None or rt.clock() >= memory.next_wake
+        if unchanged and not resync and not woken:
             return Outcome(ready=True, reason="Idle", plan=None, skipped=True)
-        if quiet:
-            planned = await _planned_look(rt, body, memory)
+        if unchanged and woken:
+            # Also when the resync is due: a due slot's Backup must not queue behind it.
+            planned = await _planned_look(rt, body, memory, full_follows=resync)
             if planned is not None:
                 return planned
         async with rt.looks:
             return await _reconcile(rt, body, memory)
 
 
-def _cached_plan(body: Mapping[str, Any], memory: PolicyMemory, now: datetime) -> Plan | None:
-    """Return the plan on what the last full look observed, if it saw this generation."""
+def _plan_at_wake(
+    rt: Runtime, body: Mapping[str, Any], memory: PolicyMemory, now: datetime
+) -> Plan | None:
+    """Return the plan for this wake from what the last full look observed (same generation).
+
+    The plan for ``next_wake`` was made when the wake was set, away from the slot: at a slot a
+    fleet's planned looks then cost no planning (the planner walks the schedule around DST,
+    milliseconds per policy), so every due Backup is asked for within the first moments.
+    """
     cached = memory.observed
     if cached is None or cached.generation != body["metadata"].get("generation"):
         return None
+    if (
+        cached.upcoming is not None
+        and cached.wake is not None
+        and cached.wake == memory.next_wake
+        and timedelta(0) <= now - cached.wake < timedelta(seconds=rt.config.timer_interval)
+    ):
+        return cached.upcoming
     return make_plan(cached.spec, cached.observed, now)
+
+
+def _upcoming(cached: CachedLook, wake: datetime) -> CachedLook:
+    """Return ``cached`` with the plan for ``wake`` made now."""
+    return replace(cached, wake=wake, upcoming=make_plan(cached.spec, cached.observed, wake))
 
 
 def _verdict_keys(plan: Plan) -> tuple[tuple[str, str, str], ...]:
@@ -176,15 +211,16 @@ def _verdict_keys(plan: Plan) -> tuple[tuple[str, str, str], ...]:
 
 
 async def _planned_look(
-    rt: Runtime, body: Mapping[str, Any], memory: PolicyMemory
+    rt: Runtime, body: Mapping[str, Any], memory: PolicyMemory, *, full_follows: bool
 ) -> Outcome | None:
     """Act on ``next_wake`` from the cached observation; ``None`` when a full look is needed.
 
     A due slot's Backup is created first (the slot→Backup delay is what users feel) and then a
     full look starts it. With nothing to do, only the status (lastCheckTime, nextScheduleTime)
-    is written, and notes are posted once; compliance or readiness changing needs a full look.
+    is written, and notes are posted once; compliance or readiness changing, or
+    ``full_follows`` (the resync is due), needs a full look.
     """
-    plan = _cached_plan(body, memory, rt.clock())
+    plan = _plan_at_wake(rt, body, memory, rt.clock())
     cached = memory.observed
     if plan is None or cached is None or not plan.status.ready:
         return None
@@ -195,7 +231,7 @@ async def _planned_look(
             for action in plan.of_type(CreateBackup):
                 await effects.create_backup(rt, policy, action)
         return None
-    if _verdict_keys(plan) != cached.verdicts:
+    if full_follows or _verdict_keys(plan) != cached.verdicts:
         return None
     await effects.apply_plan(rt, policy, plan, backups=(), store=None, memory=memory)
     readiness = status.Readiness(
@@ -205,12 +241,12 @@ async def _planned_look(
         rt, body, plan=plan, readiness=readiness, last_run=None, key_ring=None
     )
     memory.next_wake = plan.next_wake
+    memory.observed = _upcoming(cached, plan.next_wake)
     return Outcome(ready=True, reason="Planned", plan=plan)
 
 
 async def _reconcile(rt: Runtime, body: Mapping[str, Any], memory: PolicyMemory) -> Outcome:
-    meta = body["metadata"]
-    namespace, name = meta["namespace"], meta["name"]
+    namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
     now = rt.clock()
     listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
     memory.observed = None
@@ -221,10 +257,7 @@ async def _reconcile(rt: Runtime, body: Mapping[str, Any], memory: PolicyMemory)
         raise
     policy = runs.PolicyRef(namespace, name, spec, body)
     # 1. Finish runs whose Jobs ended (recorded even when the policy is not ready).
-    jobs = {
-        j["metadata"]["name"]: j
-        for j in await rt.kube.list(JOBS, namespace, selector=policy_selector(name))
-    }
+    jobs = await _jobs(rt, namespace, name)
     if await _finish_runs(rt, policy, listed, jobs):
         listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
     checking = verify.in_flight(jobs)
@@ -279,6 +312,7 @@ async def _reconcile(rt: Runtime, body: Mapping[str, Any], memory: PolicyMemory)
             raise
         if started:
             listed = await rt.kube.list(BACKUPS, namespace, selector=policy_selector(name))
+            jobs = await _jobs(rt, namespace, name)
             observed = observe(
                 policy=body, backups=listed, ring=keys.ring, verification_in_flight=checking
             )
@@ -291,7 +325,7 @@ async def _reconcile(rt: Runtime, body: Mapping[str, Any], memory: PolicyMemory)
     )
     # The children as this look left them: once the indexes catch up they digest the same,
     # unless a run was started (its new Job) — then one more full look sees it.
-    seen = seen_digest(_pairs(listed), _pairs(jobs.values()))
+    seen = seen_digest(_pairs(listed), _job_pairs(jobs.values()))
     _remember_look(
         rt, body, memory, seen=seen, spec=spec,
         observed=observed if readiness.ready else None, plan=plan,
@@ -299,6 +333,12 @@ async def _reconcile(rt: Runtime, body: Mapping[str, Any], memory: PolicyMemory)
     return Outcome(
         ready=readiness.ready, reason=readiness.reason, plan=plan, started=tuple(started)
     )
+
+
+async def _jobs(rt: Runtime, namespace: str, policy: str) -> dict[str, Mapping[str, Any]]:
+    """Return the policy's Jobs by name, as the API server has them now."""
+    listed = await rt.kube.list(JOBS, namespace, selector=policy_selector(policy))
+    return {j["metadata"]["name"]: j for j in listed}
 
 
 def _remember_look(
@@ -316,12 +356,13 @@ def _remember_look(
     memory.next_wake = plan.next_wake
     memory.resync_at = rt.monotonic() + rt.config.resync_interval * memory.spread
     if observed is not None:
-        memory.observed = CachedLook(
+        cached = CachedLook(
             generation=body["metadata"].get("generation"),
             spec=spec,
             observed=observed,
             verdicts=_verdict_keys(plan),
         )
+        memory.observed = _upcoming(cached, plan.next_wake)
 
 
 async def _finish_runs(

@@ -22,7 +22,7 @@ from strongroom.api.policy import BackupPolicySpec
 from strongroom.config import OperatorConfig
 from strongroom.kube.base import SECRETS, KubeClient
 from strongroom.manifests.jobs import JobSettings
-from strongroom.planner.model import Observed
+from strongroom.planner.model import Observed, Plan
 from strongroom.storage.base import ObjectStore
 from strongroom.storage.config import Credentials, StorageConfig
 
@@ -77,6 +77,9 @@ class CachedLook:
     observed: Observed
     #: (check, status, reason) of each compliance verdict: a change needs a full look.
     verdicts: tuple[tuple[str, str, str], ...]
+    #: The plan for ``wake`` (the policy's next_wake), made when the wake was set.
+    wake: datetime | None = None
+    upcoming: Plan | None = None
 
 
 def spread(namespace: str, name: str) -> float:

@@ -10,12 +10,15 @@ a due Backup first; the resync brings a full look (Secrets are not indexed).
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from tests.unit.controller.world import NS, POLICY, World, succeeded
 
+from strongroom.controller import reconcile as reconcile_module
 from strongroom.controller.reconcile import (
     Outcome,
+    _job_pairs,
     _pairs,
     reconcile,
     seen_digest,
@@ -24,11 +27,12 @@ from strongroom.controller.reconcile import (
 from strongroom.controller.runtime import spread
 from strongroom.errors import ConfigError
 from strongroom.kube.base import BACKUPS, JOBS, SECRETS
+from strongroom.planner import plan as make_plan
 
 
 def indexed(world: World) -> str:
     """The digest the shared indexes would hold for the policy (they see what is stored)."""
-    return seen_digest(_pairs(world.backups()), _pairs(world.jobs()))
+    return seen_digest(_pairs(world.backups()), _job_pairs(world.jobs()))
 
 
 async def look(world: World) -> Outcome:
@@ -50,10 +54,13 @@ async def test_a_run_in_flight_costs_no_api_call_until_its_job_changes() -> None
         outcome = await look(world)
         assert outcome.skipped
     assert world.kube.calls == []
-    # When the Job ends, its new resourceVersion changes the digest: a full look records it.
+    # When the Job ends (not while its status merely changes), a full look records it.
+    running = world.kube.objects[(JOBS.plural, NS, world.jobs()[0]["metadata"]["name"])]
+    running["status"] = {"active": 1}
+    running["metadata"]["resourceVersion"] = "9999"
+    assert (await look(world)).skipped
     job = world.jobs()[0]["metadata"]["name"]
     world.finish_job(job, succeeded("orders-202603021000"))
-    world.kube.objects[(JOBS.plural, NS, job)]["metadata"]["resourceVersion"] = "9999"
     outcome = await look(world)
     assert not outcome.skipped
     assert world.backups()[0]["status"]["phase"] == "Succeeded"
@@ -65,7 +72,6 @@ async def test_the_next_slot_creates_its_backup_before_the_full_look() -> None:
     await world.tick(force=True)
     job = world.jobs()[0]["metadata"]["name"]
     world.finish_job(job, succeeded("orders-202603021000"))
-    world.kube.objects[(JOBS.plural, NS, job)]["metadata"]["resourceVersion"] = "9999"
     await look(world)
     await look(world)
     wake = world.rt.memory[(NS, POLICY)].next_wake
@@ -135,3 +141,26 @@ async def test_a_policy_that_is_not_ready_gets_a_full_look_every_time() -> None:
     assert world.rt.memory[(NS, POLICY)].next_wake is None
     assert sleep_seconds(world.rt, NS, POLICY) == world.rt.config.timer_interval
     assert world.kube.objects.get((BACKUPS.plural, NS, "orders-202603021000")) is None
+
+
+async def test_at_the_slot_the_backup_is_asked_for_before_any_planning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = World()
+    world.policy(schedule={"cron": "5 10 * * *"}, objectives={"rpo": "2d"})
+    await world.tick(force=True)  # 10:00:30: the 10:05 slot is ahead; its plan is made now
+    memory = world.rt.memory[(NS, POLICY)]
+    assert memory.next_wake is not None
+    assert memory.next_wake.minute == 5
+    assert world.rt.monotonic() < memory.resync_at < memory.next_wake.timestamp()
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        world.kube.calls.append(("plan", "", ""))
+        return make_plan(*args, **kwargs)
+
+    monkeypatch.setattr(reconcile_module, "make_plan", counted)
+    world.now = memory.next_wake
+    world.kube.calls.clear()
+    outcome = await look(world)  # the resync is due too: the Backup still comes first
+    assert calls(world)[0] == "create backups orders-202603021005"
+    assert outcome.started == ("orders-202603021005",)
