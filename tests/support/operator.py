@@ -41,6 +41,8 @@ class OperatorProcess:
             "STRONGROOM_TIMER_INTERVAL": "2",
             "STRONGROOM_TIMER_INITIAL_DELAY": "0.5",
             "STRONGROOM_BUCKET_CHECK_INTERVAL": "5",
+            # Stories change Secrets under a Ready policy and wait a minute at most for it.
+            "STRONGROOM_RESYNC_INTERVAL": "15",
             "STRONGROOM_LOG_FORMAT": "text",
             **(settings or {}),
         }
