@@ -20,6 +20,7 @@ from strongroom.api import (
     DatabaseSpec,
     EncryptionSpec,
     Engine,
+    ErasureLedgerSpec,
     LocalObjectRef,
     RestoreSpec,
     TLSMode,
@@ -31,6 +32,7 @@ SPECS: dict[str, type[BaseModel]] = {
     "BackupPolicy": BackupPolicySpec,
     "Backup": BackupSpec,
     "Restore": RestoreSpec,
+    "ErasureLedger": ErasureLedgerSpec,
 }
 
 
