@@ -13,9 +13,10 @@ crash anywhere is repaired by the next tick (RELIABILITY F1):
   completed without a readable result is ``Failed`` (``ResultMissing``) — never a good backup
   without proof. The key Secret is deleted as soon as the run ends.
 * audit: every finished run becomes one audit record (result, duration, size, key id/version,
-  region) in the log and in the bucket. A scheduled run is the operator's own act; an
-  on-demand one names who asked for it when ``strongroom backup-now`` wrote the
-  ``strongroom.dev/requested-by`` annotation (see :func:`requester`).
+  region) in the log and in the bucket, written before the status so a crash cannot lose it.
+  A scheduled run is the operator's own act; an on-demand one names who asked for it when
+  ``strongroom backup-now`` wrote the ``strongroom.dev/requested-by`` annotation (see
+  :func:`requester`).
 """
 
 from __future__ import annotations
@@ -213,6 +214,8 @@ async def finish_if_done(
         sha256=result.data_sha256 if result else None,
         tables=result.tables if result else None,
     )
+    duration = _duration(current.start_time, finished, result)
+    await _audit_run(rt, policy, backup, outcome, duration)
     patch = status.backup_status(
         outcome, existing=backup.get("status"), generation=_generation(backup), now=now
     )
@@ -226,10 +229,25 @@ async def finish_if_done(
     )
     await post(rt, backup, text)
     await post(rt, policy.body, text)
-    duration = _duration(current.start_time, finished, result)
     rt.metrics.record_backup_run(
         policy.namespace, policy.name, "succeeded" if ok else "failed", duration, outcome.size_bytes
     )
+    return outcome.phase
+
+
+async def _audit_run(
+    rt: Runtime,
+    policy: PolicyRef,
+    backup: Mapping[str, Any],
+    outcome: status.RunOutcome,
+    duration: float,
+) -> None:
+    """Record the finished run, before its status is written.
+
+    Every field comes from the Job and the Backup (the end is the Job's completionTime), so
+    a crash before the status patch repeats an identical record, which the bucket keeps once.
+    """
+    current = backup_status(backup)
     actor, source = requester(backup)
     details: dict[str, Scalar] = {"trigger": trigger_of(backup).value, "actorSource": source}
     if outcome.size_bytes is not None:
@@ -243,18 +261,19 @@ async def finish_if_done(
         store=await audit_store(rt, policy),
         prefix=policy.spec.storage.prefix,
         action=AuditAction.BACKUP,
-        result=AuditResult.SUCCEEDED if ok else AuditResult.FAILED,
+        result=(
+            AuditResult.SUCCEEDED if outcome.phase is BackupPhase.SUCCEEDED else AuditResult.FAILED
+        ),
         reason=outcome.reason,
-        backup=name,
+        backup=backup["metadata"]["name"],
         key_id=current.key_id,
         key_version=current.key_version,
         region=policy.spec.storage.region,
         duration_seconds=duration,
         actor=actor,
         details=details,
-        time=finished,
+        time=outcome.completed,
     )
-    return outcome.phase
 
 
 #: Longest requester annotation recorded (a Kubernetes user name fits easily).

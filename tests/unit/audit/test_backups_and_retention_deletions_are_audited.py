@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.unit.controller.test_retention_deletes_objects_before_the_backup import run_slots
-from tests.unit.controller.world import NS, POLICY, World, failed
+from tests.unit.controller.world import NS, POLICY, World, failed, succeeded
 
 from strongroom.api.backup import Trigger
 from strongroom.audit.record import OPERATOR_ACTOR, AuditAction, AuditResult
 from strongroom.audit.sink import read_trail
-from strongroom.controller.backups import requester
+from strongroom.controller.backups import PolicyRef, finish_if_done, requester
+from strongroom.controller.readiness import parse_spec
 from strongroom.kube.base import BACKUPS
 from strongroom.manifests.backups import build_backup
 from strongroom.manifests.labels import REQUESTED_BY
@@ -98,3 +99,26 @@ def test_a_missing_or_malformed_requester_falls_back_to_the_operator() -> None:
     assert requester(annotated("x" * 300)) == (OPERATOR_ACTOR, "unreadable-annotation")
     assert requester(annotated("ab" * 20)) == (OPERATOR_ACTOR, "unreadable-annotation")
     assert requester(annotated("bob\nfake line")) == (OPERATOR_ACTOR, "unreadable-annotation")
+
+
+async def test_a_run_finished_again_after_a_crash_is_recorded_once() -> None:
+    # Given a run whose Job finished, finished once by the operator
+    world = World()
+    world.policy()
+    await world.tick(force=True)
+    (running,) = world.backups()
+    name = running["metadata"]["name"]
+    world.now += timedelta(seconds=20)
+    world.finish_job(f"{name}-backup", succeeded(name))
+    policy = PolicyRef(NS, POLICY, parse_spec(world.body()), world.body())
+    jobs = {j["metadata"]["name"]: j for j in world.jobs()}
+    await finish_if_done(world.rt, policy, running, jobs)
+
+    # When a restarted operator finishes it again from the Backup as it was (still Running:
+    # it crashed before the status write landed)
+    world.now += timedelta(seconds=10)
+    await finish_if_done(world.rt, policy, running, jobs)
+
+    # Then the bucket holds the run's record once
+    records = read_trail(world.store, "prod", namespace=NS, policy=POLICY)
+    assert [(r.action, r.backup) for r in records] == [(AuditAction.BACKUP, name)]
