@@ -7,7 +7,7 @@ then the Restore succeeds, records the backup, duration and conditions, and ever
 fingerprint in the new database equals the source's;
 when the same backup is restored again into that (now non-empty) database without
 ``--allow-overwrite``, the Restore is refused (status, ``RestoreRefused`` Event, exit code 1)
-and the target is unchanged;
+and the target is unchanged; with ``--allow-overwrite`` it replaces what is there;
 when the newest verified backup is asked for, the verified backup is the one restored.
 """
 
@@ -21,6 +21,7 @@ from restore_steps import (
     given_a_backup,
     given_a_store_its_policy_and_an_empty_target,
     restore_status,
+    rows,
     then_backup_verified,
     when_restore,
 )
@@ -78,6 +79,16 @@ def test_a_chosen_backup_restores_identically_and_an_occupied_target_is_refused(
     assert "allowOverwrite" in status["message"]
     assert status["conditions"][0]["status"] == "False"
     assert "RestoreRefused" in event_reasons(cluster, namespace, "again")
+    assert fingerprints(engine, empty.connection) == restored
+
+    # When it is asked for explicitly, over a database whose rows changed since
+    rows(engine, empty.connection, "DELETE FROM support_tickets")
+    overwrite = when_restore(
+        cluster, namespace, empty.connection, backup, "--name", "over", "--allow-overwrite"
+    )
+
+    # Then the backup replaces what is there
+    assert overwrite.returncode == 0, overwrite.stdout + overwrite.stderr
     assert fingerprints(engine, empty.connection) == restored
 
     # When the newest verified backup is asked for, into another new database
