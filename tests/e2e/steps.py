@@ -24,12 +24,12 @@ POLICY_LABEL = "strongroom.dev/policy"
 
 
 def given_strongroom_crds(cluster: LocalCluster) -> None:
-    """Apply crds/ and wait until the three kinds are served."""
+    """Apply crds/ and wait until every kind is served."""
     cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO_ROOT / "crds"))
     cluster.kubectl(
         "wait", "--for=condition=Established", "--timeout=60s",
         "crd/backuppolicies.strongroom.dev", "crd/backups.strongroom.dev",
-        "crd/restores.strongroom.dev",
+        "crd/restores.strongroom.dev", "crd/erasureledgers.strongroom.dev",
     )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ DOCS = REPO / "docs"
 
 
 def given_strongroom_crds(cluster: LocalCluster) -> None:
-    """Apply crds/ with kubectl and wait until the API server serves all three kinds."""
+    """Apply crds/ with kubectl and wait until the API server serves every kind."""
     cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRDS))
     cluster.kubectl(
         "wait",
@@ -21,4 +21,5 @@ def given_strongroom_crds(cluster: LocalCluster) -> None:
         "crd/backuppolicies.strongroom.dev",
         "crd/backups.strongroom.dev",
         "crd/restores.strongroom.dev",
+        "crd/erasureledgers.strongroom.dev",
     )
