@@ -35,3 +35,15 @@ def test_fingerprints_are_stable_when_nothing_changes(case: EngineCase) -> None:
     assert case.engine.fingerprints(case.store.connection) == case.engine.fingerprints(
         case.store.connection
     )
+
+
+def test_null_the_text_null_and_an_empty_value_fingerprint_differently(case: EngineCase) -> None:
+    blob = "bytea" if case.engine.name == "postgresql" else "blob"
+    case.execute(f"CREATE TABLE nulls (id int PRIMARY KEY, note varchar(10), data {blob})")
+    case.execute("INSERT INTO nulls VALUES (1, NULL, NULL)")
+    seen = [_by_table(case.engine.fingerprints(case.store.connection))["nulls"]]
+    for note, data in (("'NULL'", "''"), ("''", "NULL"), ("NULL", "''")):
+        case.execute(f"UPDATE nulls SET note = {note}, data = {data} WHERE id = 1")  # noqa: S608 - constants
+        seen.append(_by_table(case.engine.fingerprints(case.store.connection))["nulls"])
+    assert len(set(seen)) == 4  # NULL, 'NULL' and empty are told apart in every column
+    assert {f.rows for f in seen} == {1}  # type: ignore[attr-defined]
