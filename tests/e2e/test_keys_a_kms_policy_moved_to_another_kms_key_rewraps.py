@@ -83,4 +83,5 @@ def test_changing_the_kms_key_rewraps_retained_backups_through_kms(
     plain = decrypted(s3_server, bucket, data_key, dump, f"--kms-key-id={key_b}")
     assert plain.startswith(b"PGDMP")  # pg_dump's custom archive format
     labels = f'{{namespace="{namespace}",policy="{POLICY}"}}'
-    assert f"strongroom_encryption_manifests_pending_rewrap{labels} 0.0" in operator.metrics()
+    done = f"strongroom_encryption_manifests_pending_rewrap{labels} 0.0"
+    wait_until(lambda: done in operator.metrics(), timeout=60, what="the re-wrap gauge at 0")

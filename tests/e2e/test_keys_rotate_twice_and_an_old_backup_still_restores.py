@@ -165,10 +165,10 @@ def test_rotating_twice_strands_no_backup_and_the_oldest_backup_restores(
         postgres_server.drop_database(other)
 
     # And metrics, audit trail and logs tell the story without a key byte
-    metrics = operator.metrics()
     labels = f'{{namespace="{namespace}",policy="ledger"}}'
-    assert f"strongroom_encryption_manifests_pending_rewrap{labels} 0.0" in metrics
-    assert f"strongroom_encryption_key_versions_in_use{labels} 1.0" in metrics
+    done = f"strongroom_encryption_manifests_pending_rewrap{labels} 0.0"
+    wait_until(lambda: done in operator.metrics(), timeout=60, what="the re-wrap gauge at 0")
+    assert f"strongroom_encryption_key_versions_in_use{labels} 1.0" in operator.metrics()
     store = store_for(s3_server, bucket, tmp_path)
     records = read_trail(store, "e2e", namespace=namespace, policy="ledger")
     done = [(r.action.value, r.result.value, r.key_version) for r in records]
