@@ -180,7 +180,7 @@ async def reconcile(
 
 
 def _plan_at_wake(
-    rt: Runtime, body: Mapping[str, Any], memory: PolicyMemory, now: datetime
+    rt: Runtime, spec: BackupPolicySpec, body: Mapping[str, Any], memory: PolicyMemory
 ) -> Plan | None:
     """Return the plan for this wake from what the last full look observed (same generation).
 
@@ -191,6 +191,7 @@ def _plan_at_wake(
     cached = memory.observed
     if cached is None or cached.generation != body["metadata"].get("generation"):
         return None
+    now = rt.clock()
     if (
         cached.upcoming is not None
         and cached.wake is not None
@@ -198,12 +199,12 @@ def _plan_at_wake(
         and timedelta(0) <= now - cached.wake < timedelta(seconds=rt.config.timer_interval)
     ):
         return cached.upcoming
-    return make_plan(cached.spec, cached.observed, now)
+    return make_plan(spec, cached.observed, now)
 
 
-def _upcoming(cached: CachedLook, wake: datetime) -> CachedLook:
+def _upcoming(cached: CachedLook, spec: BackupPolicySpec, wake: datetime) -> CachedLook:
     """Return ``cached`` with the plan for ``wake`` made now."""
-    return replace(cached, wake=wake, upcoming=make_plan(cached.spec, cached.observed, wake))
+    return replace(cached, wake=wake, upcoming=make_plan(spec, cached.observed, wake))
 
 
 def _verdict_keys(plan: Plan) -> tuple[tuple[str, str, str], ...]:
@@ -220,12 +221,16 @@ async def _planned_look(
     is written, and notes are posted once; compliance or readiness changing, or
     ``full_follows`` (the resync is due), needs a full look.
     """
-    plan = _plan_at_wake(rt, body, memory, rt.clock())
+    try:
+        spec = parse_spec(body)  # not kept between looks: parsing is cheap, memory is not
+    except ConfigError:
+        return None
+    plan = _plan_at_wake(rt, spec, body, memory)
     cached = memory.observed
     if plan is None or cached is None or not plan.status.ready:
         return None
     meta = body["metadata"]
-    policy = runs.PolicyRef(meta["namespace"], meta["name"], cached.spec, body)
+    policy = runs.PolicyRef(meta["namespace"], meta["name"], spec, body)
     if plan.actions:
         if all(isinstance(a, CreateBackup) for a in plan.actions):
             for action in plan.of_type(CreateBackup):
@@ -241,7 +246,7 @@ async def _planned_look(
         rt, body, plan=plan, readiness=readiness, last_run=None, key_ring=None
     )
     memory.next_wake = plan.next_wake
-    memory.observed = _upcoming(cached, plan.next_wake)
+    memory.observed = _upcoming(cached, spec, plan.next_wake)
     return Outcome(ready=True, reason="Planned", plan=plan)
 
 
@@ -358,11 +363,10 @@ def _remember_look(
     if observed is not None:
         cached = CachedLook(
             generation=body["metadata"].get("generation"),
-            spec=spec,
             observed=observed,
             verdicts=_verdict_keys(plan),
         )
-        memory.observed = _upcoming(cached, plan.next_wake)
+        memory.observed = _upcoming(cached, spec, plan.next_wake)
 
 
 async def _finish_runs(

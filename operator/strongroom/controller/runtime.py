@@ -68,12 +68,12 @@ class MetricsSink(Protocol):
 class CachedLook:
     """What the last full look of a Ready policy observed, for a planned look at next_wake.
 
-    Typed and small (the planner's view, not the API bodies), so a fleet keeps little of it;
-    it is used only while nothing changed since (same generation, same children digest).
+    Typed and small (the planner's view, not the API bodies, not even the parsed spec: about
+    2 KiB a policy), so a fleet keeps little; it is used only while nothing changed since
+    (same generation, same children digest).
     """
 
     generation: int | None
-    spec: BackupPolicySpec
     observed: Observed
     #: (check, status, reason) of each compliance verdict: a change needs a full look.
     verdicts: tuple[tuple[str, str, str], ...]
