@@ -42,8 +42,16 @@ def namespaces_for(policies: int) -> list[str]:
     return [f"scale-{n:02d}" for n in range(count)]
 
 
-def fleet_documents(*, namespace: str, names: list[str], bucket: str, endpoint: str) -> str:
-    """The namespace's Secrets and per-minute policies as one multi-document YAML.
+def fleet_documents(
+    *,
+    namespace: str,
+    names: list[str],
+    bucket: str,
+    endpoint: str,
+    cron: str = "* * * * *",
+    rpo: str = "5m",
+) -> str:
+    """The namespace's Secrets and policies (per-minute by default) as one multi-document YAML.
 
     The database host does not exist: Jobs never run without a kubelet, so the policies only
     need what readiness checks (Secrets with their keys, a reachable bucket; the operator
@@ -54,7 +62,10 @@ def fleet_documents(*, namespace: str, names: list[str], bucket: str, endpoint: 
         _secret(namespace, "db-login", {"username": "bench", "password": "bench-password"}),
         _secret(namespace, "s3-login", {"accessKeyId": ACCESS_KEY, "secretAccessKey": SECRET_KEY}),
     ]
-    docs += [_policy(namespace, name, bucket=bucket, endpoint=endpoint) for name in names]
+    docs += [
+        _policy(namespace, name, bucket=bucket, endpoint=endpoint, cron=cron, rpo=rpo)
+        for name in names
+    ]
     return yaml.safe_dump_all(docs)
 
 
@@ -67,7 +78,9 @@ def _secret(namespace: str, name: str, data: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _policy(namespace: str, name: str, *, bucket: str, endpoint: str) -> dict[str, Any]:
+def _policy(
+    namespace: str, name: str, *, bucket: str, endpoint: str, cron: str, rpo: str
+) -> dict[str, Any]:
     return {
         "apiVersion": "strongroom.dev/v1alpha1",
         "kind": "BackupPolicy",
@@ -81,7 +94,7 @@ def _policy(namespace: str, name: str, *, bucket: str, endpoint: str) -> dict[st
                 "credentialsSecretRef": {"name": "db-login"},
                 "tls": {"mode": "disable"},
             },
-            "schedule": {"cron": "* * * * *", "startingDeadline": "5m"},
+            "schedule": {"cron": cron, "startingDeadline": "5m"},
             "retention": {"keepLast": 2},
             "encryption": {"keyRingSecretRef": {"name": f"{name}-keyring"}},
             "storage": {
@@ -93,7 +106,7 @@ def _policy(namespace: str, name: str, *, bucket: str, endpoint: str) -> dict[st
                 "credentialsSecretRef": {"name": "s3-login"},
             },
             "verification": {"level": "integrity"},
-            "objectives": {"rpo": "5m"},
+            "objectives": {"rpo": rpo},
         },
     }
 

@@ -1,6 +1,8 @@
-"""Scale: a thousand per-minute BackupPolicies, one operator, on the local control plane.
+"""Scale: a thousand BackupPolicies whose slots fire together, one operator, a local control plane.
 
 The operator is the chart's: default timer interval (10 s), bucket check every 300 s, JSON logs.
+The fleet's first slot comes FIRST_SLOT_AFTER after it is created, then one every minute, so the
+first slot finds a settled operator with every policy due in the same second.
 The control plane runs without the process kubelet, so backup Jobs stay pending: each policy
 gets exactly its first Backup and then waits (at most one backup per policy is in flight), and
 the machine is not asked to run a thousand dumps. What is measured is the operator alone: how
@@ -24,9 +26,12 @@ from pathlib import Path
 from tests.bench.machine import Machine, load_average
 from tests.bench.scale_report import (
     CHART_SETTINGS,
+    FIRST_SLOT_AFTER,
+    FLEET_RPO,
     MIB,
     RSS_GUARD_MIB,
     Figures,
+    fleet_cron,
     log_summary,
     render,
 )
@@ -107,19 +112,22 @@ def test_a_fleet_of_policies_is_scheduled_on_time_in_bounded_memory(
         assert operator.proc is not None
         pid = operator.proc.pid
         before = sample(pid)
-        # Create just after a minute boundary: the fleet has most of a minute to become Ready.
+        # Create just after a minute boundary; the first slot comes FIRST_SLOT_AFTER later,
+        # then one every minute, so the fleet's slots all fire at the same second.
         minute = datetime.now(UTC).replace(second=0, microsecond=0)
         _sleep_until(minute + timedelta(minutes=1, seconds=2))
         started = datetime.now(UTC)
+        first_slot = started.replace(second=0, microsecond=0) + FIRST_SLOT_AFTER
         t0 = time.monotonic()
         guard = RssGuard(pid, RSS_GUARD_MIB * MIB)
         for ns in namespaces:
             apply_fleet(
                 cluster,
                 fleet_documents(
-                    namespace=ns, names=names[ns], bucket=bucket, endpoint=s3_server.endpoint_url
+                    namespace=ns, names=names[ns], bucket=bucket, endpoint=s3_server.endpoint_url,
+                    cron=fleet_cron(first_slot), rpo=FLEET_RPO,
                 ),
-            )
+            )  # fmt: skip
         apply_s = time.monotonic() - t0
         all_ready = _wait(lambda: ready_count(api) >= count, READY_TIMEOUT_S, stop=guard, every=2)
         ready_s = time.monotonic() - t0
@@ -129,8 +137,9 @@ def test_a_fleet_of_policies_is_scheduled_on_time_in_bounded_memory(
         _wait(lambda: len(watch.arrivals) >= count, BACKUPS_TIMEOUT_S, stop=guard)
         idle_start = idle_end = sample(pid)
         if not guard():
-            # Idle: a window between two slots once every policy has its in-flight Backup.
-            boundary = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+            # Idle: a window between two slots once every policy has its in-flight Backup,
+            # a minute later than the first such slot so the runs' start is over.
+            boundary = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=2)
             _sleep_until(boundary + timedelta(seconds=10))
             idle_start = sample(pid)
             _sleep_until(boundary + timedelta(seconds=58))
@@ -141,6 +150,7 @@ def test_a_fleet_of_policies_is_scheduled_on_time_in_bounded_memory(
             policies=count,
             namespaces=len(namespaces),
             started=started,
+            first_slot=first_slot,
             apply_s=apply_s,
             ready_s=ready_s,
             ready_reached=ready_reached,

@@ -232,9 +232,10 @@ async def _planned_look(
     meta = body["metadata"]
     policy = runs.PolicyRef(meta["namespace"], meta["name"], spec, body)
     if plan.actions:
-        if all(isinstance(a, CreateBackup) for a in plan.actions):
-            for action in plan.of_type(CreateBackup):
-                await effects.create_backup(rt, policy, action)
+        # Due Backups first, whatever else the plan holds; the full look does the rest (its
+        # plan meets the new Backup and does not ask for it again).
+        for action in plan.of_type(CreateBackup):
+            await effects.create_backup(rt, policy, action)
         return None
     if full_follows or _verdict_keys(plan) != cached.verdicts:
         return None
