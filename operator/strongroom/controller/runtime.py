@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -88,6 +88,29 @@ def spread(namespace: str, name: str) -> float:
     return 0.75 + int.from_bytes(digest[:4], "big") / 2**33
 
 
+class RecentNotes(set[str]):
+    """The notes already posted as Events, keeping only the newest ``limit``.
+
+    Some notes name their slot (a slot waiting for a run in flight), so a long run adds one per
+    slot; a plain set would grow for as long as the operator runs. An evicted note that comes
+    back is posted again, which is what a person reading Events would want anyway.
+    """
+
+    def __init__(self, limit: int = 256) -> None:
+        super().__init__()
+        self._order: deque[str] = deque()
+        self._limit = limit
+
+    def add(self, element: str) -> None:
+        """Remember ``element``, forgetting the oldest beyond the limit."""
+        if element in self:
+            return
+        super().add(element)
+        self._order.append(element)
+        while len(self._order) > self._limit:
+            self.discard(self._order.popleft())
+
+
 @dataclass
 class PolicyMemory:
     """Ephemeral per-policy state: when to look again, what was already said."""
@@ -96,7 +119,7 @@ class PolicyMemory:
     fingerprint: str = ""
     ready: bool | None = None
     ready_reason: str = ""
-    notes_posted: set[str] = field(default_factory=set)
+    notes_posted: set[str] = field(default_factory=RecentNotes)
     bucket_ok_until: float = 0.0
     resync_at: float = 0.0
     spread: float = 1.0

@@ -24,7 +24,7 @@ from strongroom.controller.reconcile import (
     seen_digest,
     sleep_seconds,
 )
-from strongroom.controller.runtime import spread
+from strongroom.controller.runtime import PolicyMemory, spread
 from strongroom.errors import ConfigError
 from strongroom.kube.base import BACKUPS, JOBS, SECRETS
 from strongroom.planner import plan as make_plan
@@ -164,3 +164,12 @@ async def test_at_the_slot_the_backup_is_asked_for_before_any_planning(
     outcome = await look(world)  # the resync is due too: the Backup still comes first
     assert calls(world)[0] == "create backups orders-202603021005"
     assert outcome.started == ("orders-202603021005",)
+
+
+def test_notes_said_once_do_not_grow_without_bound() -> None:
+    notes = PolicyMemory().notes_posted
+    for minute in range(1000):  # one "slot waits for the run in flight" note per slot
+        notes.add(f"BackupInFlight:slot 10:{minute:04d} waits")
+    assert len(notes) == 256
+    assert "BackupInFlight:slot 10:0999 waits" in notes
+    assert "BackupInFlight:slot 10:0000 waits" not in notes
