@@ -4,8 +4,8 @@ error names the server's code only — never its text, which can quote row data.
 from __future__ import annotations
 
 import pytest
+from tests.integration.engines.conftest import EngineCase
 
-from conftest import EngineCase
 from strongroom.errors import EngineError
 
 
