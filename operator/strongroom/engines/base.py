@@ -92,6 +92,20 @@ def read_password(conn: Connection) -> str | None:
     return text.removesuffix("\n").removesuffix("\r")
 
 
+def refuse_non_empty_target(conn: Connection, *, empty: bool, replaces: str) -> None:
+    """Refuse a restore into ``conn`` unless it is empty: a restore never overwrites unasked.
+
+    Raises:
+        ConfigError: The target holds objects; the message names the overwrite switch.
+    """
+    if not empty:
+        raise ConfigError(
+            f"restore target {conn.describe()} is not empty; restore into an empty database "
+            f"or set allowOverwrite (allow_overwrite=True) to replace its {replaces}",
+            reason="RestoreTargetNotEmpty",
+        )
+
+
 class Dump(Protocol):
     """A running dump: read ``stdout`` to EOF, then call :meth:`finish`.
 

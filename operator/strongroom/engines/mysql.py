@@ -33,7 +33,13 @@ import pymysql
 
 from strongroom.api.erasure import ErasureDelete
 from strongroom.api.fingerprints import TableFingerprint
-from strongroom.engines.base import Connection, Engine, TLSMode, read_password
+from strongroom.engines.base import (
+    Connection,
+    Engine,
+    TLSMode,
+    read_password,
+    refuse_non_empty_target,
+)
 from strongroom.engines.tooling import (
     FingerprintClient,
     RunningDump,
@@ -42,9 +48,10 @@ from strongroom.engines.tooling import (
     ToolProcess,
     child_env,
     end_marker,
+    erasure_failed,
+    erasure_incomplete,
     find_tool,
     private_dir,
-    redact_values,
     run_restore,
     scrub,
     tool_version,
@@ -419,12 +426,8 @@ class MySQLEngine:
         DDL commits implicitly in MariaDB: a failed restore can leave a partial database, so
         restore into a scratch or empty database and drop it on failure.
         """
-        if not allow_overwrite and not self.is_empty(conn):
-            raise ConfigError(
-                f"restore target {conn.describe()} is not empty; restore into an empty database "
-                "or set allowOverwrite (allow_overwrite=True) to replace its tables",
-                reason="RestoreTargetNotEmpty",
-            )
+        if not allow_overwrite:
+            refuse_non_empty_target(conn, empty=self.is_empty(conn), replaces="tables")
         password = read_password(conn)
         with private_dir() as secrets:
             defaults = write_secret_file(secrets / "client.cnf", defaults_file_text(conn, password))
@@ -564,30 +567,17 @@ def erase_by_key(conn: Connection, deletes: Sequence[ErasureDelete]) -> int:
                 left = int(cast("int", cur.fetchone()[0]))
                 if left:
                     session.rollback()
-                    raise EngineError(
-                        f"erasure in {current}: {left} row(s) still match after the delete; "
-                        "the entry was rolled back",
-                        reason="ErasureIncomplete",
-                    )
+                    raise erasure_incomplete(current, left)
         session.commit()
     except pymysql.Error as exc:
         with contextlib.suppress(pymysql.Error, OSError):
             session.rollback()
         detail = str(exc.args[-1]) if exc.args else type(exc).__name__
-        text = scrub(redact_values(detail), [password, *_keys(deletes)])
-        raise EngineError(
-            f"erasure in {current} failed: {text}",
-            reason="ErasureFailed",
-        ) from None
+        raise erasure_failed(current, detail, password, deletes) from None
     finally:
         with contextlib.suppress(pymysql.Error, OSError):
             session.close()
     return deleted
-
-
-def _keys(deletes: Sequence[ErasureDelete]) -> list[str]:
-    """Every key value of an entry, longest first: scrubbed from error text (personal data)."""
-    return sorted({v for step in deletes for v in step.values}, key=len, reverse=True)
 
 
 def _erase_sql(verb: str, step: ErasureDelete) -> str:

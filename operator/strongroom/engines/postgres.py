@@ -28,7 +28,13 @@ from psycopg.conninfo import make_conninfo
 
 from strongroom.api.erasure import ErasureDelete
 from strongroom.api.fingerprints import TableFingerprint
-from strongroom.engines.base import Connection, Engine, TLSMode, read_password
+from strongroom.engines.base import (
+    Connection,
+    Engine,
+    TLSMode,
+    read_password,
+    refuse_non_empty_target,
+)
 from strongroom.engines.tooling import (
     FingerprintClient,
     RunningDump,
@@ -37,15 +43,16 @@ from strongroom.engines.tooling import (
     ToolProcess,
     child_env,
     end_marker,
+    erasure_failed,
+    erasure_incomplete,
     find_tool,
     private_dir,
-    redact_values,
     run_restore,
     scrub,
     tool_version,
     write_secret_file,
 )
-from strongroom.errors import ConfigError, EngineError
+from strongroom.errors import EngineError
 
 _PG_LIB = Path("/usr/lib/postgresql")
 _MAGIC = b"PGDMP"
@@ -336,12 +343,8 @@ class PostgresEngine:
 
         With ``allow_overwrite`` the archive's objects replace existing ones (``--clean``).
         """
-        if not allow_overwrite and not self.is_empty(conn):
-            raise ConfigError(
-                f"restore target {conn.describe()} is not empty; restore into an empty database "
-                "or set allowOverwrite (allow_overwrite=True) to replace its objects",
-                reason="RestoreTargetNotEmpty",
-            )
+        if not allow_overwrite:
+            refuse_non_empty_target(conn, empty=self.is_empty(conn), replaces="objects")
         argv = restore_argv(self._tool("pg_restore"), conn, clean=allow_overwrite)
         with self._tool_env(conn) as (env, password):
             run_restore(argv, source, env=env, secrets=[password], target=conn.describe())
@@ -454,24 +457,11 @@ def erase_by_key(conn: Connection, deletes: Sequence[ErasureDelete]) -> int:
                     row = session.execute(_erase_sql("SELECT count(*) FROM", step), step.values)
                     left = row.fetchone()
                     if left and int(cast("int", left[0])):
-                        raise EngineError(
-                            f"erasure in {current}: {left[0]} row(s) still match after the "
-                            "delete; the entry was rolled back",
-                            reason="ErasureIncomplete",
-                        )
+                        raise erasure_incomplete(current, left[0])
         except psycopg.Error as exc:
             primary = exc.diag.message_primary or type(exc).__name__
-            text = scrub(redact_values(primary), [password, *_keys(deletes)])
-            raise EngineError(
-                f"erasure in {current} failed: {text}",
-                reason="ErasureFailed",
-            ) from None
+            raise erasure_failed(current, primary, password, deletes) from None
     return deleted
-
-
-def _keys(deletes: Sequence[ErasureDelete]) -> list[str]:
-    """Every key value of an entry, longest first: scrubbed from error text (personal data)."""
-    return sorted({v for step in deletes for v in step.values}, key=len, reverse=True)
 
 
 def _erase_sql(verb: str, step: ErasureDelete) -> sql.Composed:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
+from strongroom.api.erasure import ErasureDelete
 from strongroom.api.fingerprints import TableFingerprint
 from strongroom.errors import EngineError
 
@@ -360,6 +361,28 @@ def run_restore(
         proc.stop()
     if code != 0:
         raise proc.failure(f"the restore into {target}", code)
+
+
+def erasure_incomplete(table: str, left: object) -> EngineError:
+    """The error for rows that still match an erasure entry after its delete (rolled back)."""
+    return EngineError(
+        f"erasure in {table}: {left} row(s) still match after the delete; "
+        "the entry was rolled back",
+        reason="ErasureIncomplete",
+    )
+
+
+def erasure_failed(
+    table: str, detail: str, password: str | None, deletes: Sequence[ErasureDelete]
+) -> EngineError:
+    """The error for a failed erasure: the server's text without the password or any key value.
+
+    Key values are personal data, so every one of the entry's values is scrubbed (longest
+    first, so no shorter value leaves part of a longer one behind), as are quoted values.
+    """
+    keys = sorted({v for step in deletes for v in step.values}, key=len, reverse=True)
+    text = scrub(redact_values(detail), [password, *keys])
+    return EngineError(f"erasure in {table} failed: {text}", reason="ErasureFailed")
 
 
 def end_marker(fields: int) -> bytes:
