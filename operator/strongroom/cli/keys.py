@@ -21,6 +21,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from strongroom.cli import session
+from strongroom.cli.session import add_policy_arguments, with_policy
+
 if TYPE_CHECKING:
     from strongroom.crypto.keyring import KeyRing
     from strongroom.kube.base import KubeClient
@@ -42,9 +45,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     def common(name: str, text: str) -> argparse.ArgumentParser:
         sub = verbs.add_parser(name, help=text, description=text)
-        sub.add_argument("policy", help="name of the BackupPolicy")
-        sub.add_argument("-n", "--namespace", default="default", help="namespace of the policy")
-        sub.add_argument("--kubeconfig", type=Path, default=None, help="kubeconfig file")
+        add_policy_arguments(sub)
         return sub
 
     rotate = common("rotate", "ask the operator to rotate the key ring now")
@@ -67,28 +68,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _runner(action: Verb) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        return asyncio.run(_with_kube(args, action))
+        from strongroom.errors import StrongroomError  # noqa: PLC0415
+
+        async def on_policy(kube: KubeClient, policy: dict[str, Any]) -> int:
+            return await action(kube, args, policy)
+
+        return asyncio.run(with_policy(args, on_policy, handled=StrongroomError))
 
     return run
-
-
-async def _with_kube(args: argparse.Namespace, action: Verb) -> int:
-    from strongroom.errors import StrongroomError  # noqa: PLC0415
-    from strongroom.kube.base import BACKUP_POLICIES  # noqa: PLC0415
-    from strongroom.kube.client import RealKube  # noqa: PLC0415
-
-    kube = await RealKube.connect(args.kubeconfig)
-    try:
-        policy = await kube.get(BACKUP_POLICIES, args.namespace, args.policy)
-        if policy is None:
-            sys.stderr.write(f"BackupPolicy {args.namespace}/{args.policy} does not exist\n")
-            return EXIT_USAGE
-        return await action(kube, args, policy)
-    except StrongroomError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return EXIT_FAILED
-    finally:
-        await kube.close()
 
 
 def _secret_name(policy: dict[str, Any]) -> str | None:
@@ -119,11 +106,10 @@ async def _ring(kube: KubeClient, args: argparse.Namespace, policy: dict[str, An
 async def _annotate(
     kube: KubeClient, args: argparse.Namespace, annotations: dict[str, str]
 ) -> dict[str, str]:
-    from strongroom.cli.backup_now import whoami  # noqa: PLC0415
     from strongroom.kube.base import BACKUP_POLICIES  # noqa: PLC0415
     from strongroom.planner.rotation import REQUESTED_BY_ANNOTATION  # noqa: PLC0415
 
-    who = await whoami(kube) or os.environ.get("USER") or "unknown"
+    who = await session.whoami(kube) or os.environ.get("USER") or "unknown"
     annotations = {**annotations, REQUESTED_BY_ANNOTATION: who}
     await kube.patch(
         BACKUP_POLICIES, args.namespace, args.policy, {"metadata": {"annotations": annotations}}

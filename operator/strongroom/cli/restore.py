@@ -15,8 +15,12 @@ import asyncio
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from strongroom.cli.session import add_api_arguments, mark_requester, with_api
+
+if TYPE_CHECKING:
+    from strongroom.kube.base import KubeClient
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -61,8 +65,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="do not replay erasure ledgers (recorded in the audit trail; erased people return)",
     )
     parser.add_argument("--name", help="name of the Restore (default: generated)")
-    parser.add_argument("-n", "--namespace", default="default", help="namespace of the backups")
-    parser.add_argument("--kubeconfig", type=Path, default=None, help="kubeconfig file")
+    add_api_arguments(parser, namespace_of="backups")
     parser.add_argument("--no-wait", action="store_true", help="create the Restore and return")
     parser.add_argument(
         "--timeout", type=float, default=6 * 3600, help="seconds to wait (default 6 h)"
@@ -126,19 +129,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, source: dict[str, Any]) -> int:
-    from strongroom.cli.backup_now import whoami  # noqa: PLC0415
     from strongroom.errors import KubeError  # noqa: PLC0415
     from strongroom.kube.base import RESTORES, AlreadyExists  # noqa: PLC0415
-    from strongroom.kube.client import RealKube  # noqa: PLC0415
-    from strongroom.manifests.labels import REQUESTED_BY  # noqa: PLC0415
 
     name = args.name or default_name(source, datetime.now(UTC))
-    kube = await RealKube.connect(args.kubeconfig)
-    try:
+
+    async def create(kube: KubeClient) -> int:
         body = restore_manifest(args, source, name)
-        who = await whoami(kube)
-        if who:
-            body["metadata"]["annotations"] = {REQUESTED_BY: who}
+        await mark_requester(kube, body)
         outcome = await kube.create(RESTORES, args.namespace, body)
         verb = "exists already" if isinstance(outcome, AlreadyExists) else "created"
         sys.stdout.write(
@@ -148,11 +146,8 @@ async def _run(args: argparse.Namespace, source: dict[str, Any]) -> int:
         if args.no_wait:
             return EXIT_OK
         return await _follow(kube, args.namespace, name, args.timeout)
-    except KubeError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return EXIT_FAILED
-    finally:
-        await kube.close()
+
+    return await with_api(args, create, handled=KubeError)
 
 
 async def _follow(kube: Any, namespace: str, name: str, wait_seconds: float) -> int:

@@ -49,7 +49,7 @@ async def test_rotate_names_the_primary_to_replace_and_the_operator_does_it(
     async def carol(kube: object) -> str:
         return "carol"  # what the API server's SelfSubjectReview would answer
 
-    monkeypatch.setattr("strongroom.cli.backup_now.whoami", carol)
+    monkeypatch.setattr("strongroom.cli.session.whoami", carol)
     before = dict(world.kube.objects[(SECRETS.plural, NS, "orders-keyring")]["data"])
     assert await cli._rotate(world.kube, args(), world.body()) == cli.EXIT_OK
     assert asked(world) == {ROTATE_ANNOTATION: "1", REQUESTED_BY_ANNOTATION: "carol"}
@@ -67,7 +67,7 @@ async def test_destroy_refuses_the_primary_and_adds_to_the_requested_versions(
     async def nobody(kube: object) -> None:
         return None
 
-    monkeypatch.setattr("strongroom.cli.backup_now.whoami", nobody)
+    monkeypatch.setattr("strongroom.cli.session.whoami", nobody)
     assert await cli._destroy(world.kube, args(version=1), world.body()) == cli.EXIT_USAGE
     assert DESTROY_ANNOTATION not in asked(world)
     world.kube.objects[(BACKUP_POLICIES.plural, NS, POLICY)]["metadata"]["annotations"] = {
