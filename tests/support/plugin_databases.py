@@ -11,10 +11,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pytest
 
 from strongroom.engines.base import Connection
+from tests.support.db_server import DatabaseServerProcess
 from tests.support.mariadb import MariaDBServer
 from tests.support.postgres import PostgresServer
 from tests.support.storegen import Counts, generate
@@ -22,6 +24,8 @@ from tests.support.storegen import Counts, generate
 #: Size of the per-test store: big enough for several pages per table, small enough to be quick.
 STORE_SIZE = "4MB"
 STORE_SEED = 7
+
+_Server = TypeVar("_Server", bound=DatabaseServerProcess)
 
 
 @dataclass(frozen=True)
@@ -38,22 +42,31 @@ def _name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    """One PostgreSQL 15 server per session (scram password logins on 127.0.0.1)."""
-    server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+def _running(server: _Server) -> Iterator[_Server]:
+    """Start ``server`` for the session; stop it and remove its data at the end."""
     server.start()
     yield server
     server.close()
+
+
+def _empty_database(server: PostgresServer | MariaDBServer, engine: str) -> Iterator[StoreDatabase]:
+    """A fresh, empty database on ``server``, dropped after the test."""
+    name = _name("empty")
+    server.create_database(name)
+    yield StoreDatabase(name, server.admin_connection(name), engine)
+    server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """One PostgreSQL 15 server per session (scram password logins on 127.0.0.1)."""
+    yield from _running(PostgresServer(tmp_path_factory.mktemp("postgres")))
 
 
 @pytest.fixture(scope="session")
 def mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDBServer]:
     """One MariaDB server per session (password logins on 127.0.0.1)."""
-    server = MariaDBServer(tmp_path_factory.mktemp("mariadb"))
-    server.start()
-    yield server
-    server.close()
+    yield from _running(MariaDBServer(tmp_path_factory.mktemp("mariadb")))
 
 
 @pytest.fixture(scope="session")
@@ -81,10 +94,7 @@ def pg_store(
 @pytest.fixture
 def empty_pg_database(postgres_server: PostgresServer) -> Iterator[StoreDatabase]:
     """A fresh, empty PostgreSQL database."""
-    name = _name("empty")
-    postgres_server.create_database(name)
-    yield StoreDatabase(name, postgres_server.admin_connection(name), "postgresql")
-    postgres_server.drop_database(name)
+    yield from _empty_database(postgres_server, "postgresql")
 
 
 @pytest.fixture
@@ -101,7 +111,4 @@ def maria_store(mariadb_server: MariaDBServer) -> Iterator[StoreDatabase]:
 @pytest.fixture
 def empty_maria_database(mariadb_server: MariaDBServer) -> Iterator[StoreDatabase]:
     """A fresh, empty MariaDB database."""
-    name = _name("empty")
-    mariadb_server.create_database(name)
-    yield StoreDatabase(name, mariadb_server.admin_connection(name), "mysql")
-    mariadb_server.drop_database(name)
+    yield from _empty_database(mariadb_server, "mysql")
