@@ -1,7 +1,7 @@
 """The operator's own S3 client honours ``spec.storage.caBundleSecretRef``, as Jobs do.
 
-A real moto S3 endpoint serves HTTPS with a certificate signed by a private CA made here.
-Given the CA bundle in the policy's Secret, the operator's store lists the bucket; without it
+A real moto S3 endpoint serves HTTPS with a certificate signed by a private CA (the one
+``tests.support.certs`` makes for the test servers). Given the CA bundle in the policy's Secret, the operator's store lists the bucket; without it
 (the system store does not know the CA) the same call fails on the certificate; a wrong PEM
 is refused naming the field.
 """
@@ -9,7 +9,6 @@ is refused naming the field.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import ssl
 import subprocess
 import sys
@@ -17,15 +16,11 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from tests.support.certs import make_certs
 from tests.support.ports import wait_until
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 from tests.unit.controller.world import policy_spec
@@ -38,80 +33,6 @@ from strongroom.kube.base import SECRETS
 from strongroom.kube.fake import FakeKube
 
 NS = "shop"
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def _pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def make_ca_and_server_cert(folder: Path) -> tuple[bytes, Path, Path]:
-    """Return a private CA's PEM and a certificate/key pair for 127.0.0.1 signed by it."""
-    now = datetime.now(UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name("strongroom test CA"))
-        .issuer_name(_name("strongroom test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("127.0.0.1"))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    cert_file, key_file = folder / "server.pem", folder / "server.key"
-    cert_file.write_bytes(_pem(cert))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return _pem(ca), cert_file, key_file
 
 
 @dataclass
@@ -149,8 +70,13 @@ class TlsS3Server(S3Server):
 
 @pytest.fixture
 def tls_s3(tmp_path: Path) -> Iterator[TlsS3Server]:
-    ca, cert, key = make_ca_and_server_cert(tmp_path)
-    server = TlsS3Server(log_dir=tmp_path / "moto", cert_file=cert, key_file=key, ca_pem=ca)
+    certs = make_certs(tmp_path / "tls")  # a private CA and a certificate for 127.0.0.1
+    server = TlsS3Server(
+        log_dir=tmp_path / "moto",
+        cert_file=certs.serving_cert,
+        key_file=certs.serving_key,
+        ca_pem=certs.ca_cert.read_bytes(),
+    )
     server.start()
     try:
         yield server
