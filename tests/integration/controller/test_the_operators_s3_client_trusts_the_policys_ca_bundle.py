@@ -1,9 +1,9 @@
 """The operator's own S3 client honours ``spec.storage.caBundleSecretRef``, as Jobs do.
 
 A real moto S3 endpoint serves HTTPS with a certificate signed by a private CA (the one
-``tests.support.certs`` makes for the test servers). Given the CA bundle in the policy's Secret, the operator's store lists the bucket; without it
-(the system store does not know the CA) the same call fails on the certificate; a wrong PEM
-is refused naming the field.
+``tests.support.certs`` makes for the test servers). Given the CA bundle in the policy's
+Secret, the operator's store lists the bucket; without it (the system store does not know the
+CA) the same call fails on the certificate; a wrong PEM is refused naming the field.
 """
 
 from __future__ import annotations
