@@ -175,6 +175,10 @@ async def reconcile(
             planned = await _planned_look(rt, body, memory, full_follows=resync)
             if planned is not None:
                 return planned
+        _log.debug(
+            "policy %s/%s: full look (%s)", namespace, name,
+            "forced" if force else "changed" if not unchanged else "resync" if resync else "plan",
+        )  # fmt: skip
         async with rt.looks:
             return await _reconcile(rt, body, memory)
 
