@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from tests.support.cluster import REPO_ROOT, LocalCluster
 from tests.support.kube_steps import apply, given_secret, has_condition, list_objects, wait_for
 from tests.support.plugin_databases import StoreDatabase
@@ -21,6 +22,8 @@ from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 from strongroom.engines.base import Connection
 
 POLICY_LABEL = "strongroom.dev/policy"
+#: A schedule that never comes due in a test run: backups come from ``backup-now`` only.
+ON_DEMAND = {"cron": "0 0 1 1 *", "startingDeadline": "5m"}
 
 
 def given_strongroom_crds(cluster: LocalCluster) -> None:
@@ -282,6 +285,34 @@ def when_stored_object_changed(
     client.put_object(Bucket=bucket, Key=key, Body=change(s3_get(s3, bucket, key)))
 
 
+def the_store(request: pytest.FixtureRequest, engine: str) -> StoreDatabase:
+    """The generated store database of ``engine`` (stories run once per engine)."""
+    store: StoreDatabase = request.getfixturevalue(
+        "pg_store" if engine == "postgresql" else "maria_store"
+    )
+    return store
+
+
+def given_a_policy(
+    cluster: LocalCluster,
+    namespace: str,
+    name: str,
+    store: StoreDatabase,
+    s3: S3Server,
+    bucket: str,
+    **spec: Any,
+) -> None:
+    """The database and bucket logins and the per-minute policy ``name`` backing ``store`` up
+    into ``bucket``; ``spec`` overrides sections (see :func:`policy_manifest`)."""
+    given_database_login(cluster, namespace, store.connection)
+    given_s3_login(cluster, namespace)
+    when_policy_applied(
+        cluster, namespace,
+        policy_manifest(name, engine=store.engine, conn=store.connection, bucket=bucket,
+                        endpoint=s3.endpoint_url, **spec),
+    )  # fmt: skip
+
+
 def given_an_on_demand_policy(
     cluster: LocalCluster,
     namespace: str,
@@ -289,18 +320,13 @@ def given_an_on_demand_policy(
     s3: S3Server,
     bucket: str,
     *,
-    keep_last: int,
-    verification: dict[str, Any],
+    keep_last: int = 2,
+    verification: dict[str, Any] | None = None,
     name: str = "orders",
 ) -> None:
     """Logins and a policy for ``store`` whose schedule is far away: backups come from
     ``strongroom backup-now`` only, so a story decides when each one runs."""
-    given_database_login(cluster, namespace, store.connection)
-    given_s3_login(cluster, namespace)
-    manifest = policy_manifest(
-        name, engine=store.engine, conn=store.connection, bucket=bucket,
-        endpoint=s3.endpoint_url, keep_last=keep_last,
-        schedule={"cron": "0 0 1 1 *", "startingDeadline": "5m"}, objectives={"rpo": "400d"},
-        verification=verification,
+    given_a_policy(
+        cluster, namespace, name, store, s3, bucket, keep_last=keep_last, schedule=ON_DEMAND,
+        objectives={"rpo": "400d"}, verification=verification or {"level": "integrity"},
     )  # fmt: skip
-    when_policy_applied(cluster, namespace, manifest)

@@ -15,22 +15,17 @@ from typing import Any
 from steps import (
     backups_of,
     event_messages,
-    given_database_login,
-    given_s3_login,
+    given_an_on_demand_policy,
     phase,
-    policy_manifest,
     then_policy_condition,
     wait_until,
     when_backup_now,
-    when_policy_applied,
 )
 from tests.support.cluster import LocalCluster
 from tests.support.kube_steps import apply, get
 from tests.support.operator import OperatorProcess
 from tests.support.plugin_databases import StoreDatabase
 from tests.support.s3 import S3Server
-
-FAR = {"cron": "0 0 1 1 *", "startingDeadline": "5m"}
 
 
 def test_backups_wait_for_the_key_ring_and_resume_when_it_is_back(
@@ -43,13 +38,7 @@ def test_backups_wait_for_the_key_ring_and_resume_when_it_is_back(
     bucket: str,
 ) -> None:
     # Given a policy that has made its key ring and one backup with it
-    given_database_login(cluster, namespace, pg_store.connection)
-    given_s3_login(cluster, namespace)
-    when_policy_applied(
-        cluster, namespace,
-        policy_manifest("ledger", engine="postgresql", conn=pg_store.connection, bucket=bucket,
-                        endpoint=s3_server.endpoint_url, schedule=FAR, objectives={"rpo": "400d"}),
-    )  # fmt: skip
+    given_an_on_demand_policy(cluster, namespace, pg_store, s3_server, bucket, name="ledger")
     assert "Succeeded" in when_backup_now(cluster, namespace, "ledger")
     saved: dict[str, Any] | None = get(cluster, "secret", "ledger-keyring", namespace=namespace)
     assert saved is not None

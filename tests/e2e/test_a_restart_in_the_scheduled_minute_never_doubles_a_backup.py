@@ -11,13 +11,10 @@ from __future__ import annotations
 
 from steps import (
     backups_of,
-    given_database_login,
-    given_s3_login,
+    given_a_policy,
     phase,
-    policy_manifest,
     then_backups_finish,
     wait_until,
-    when_policy_applied,
 )
 from tests.support.cluster import LocalCluster
 from tests.support.kube_steps import list_objects
@@ -36,13 +33,7 @@ def test_killing_the_operator_in_the_slot_minute_leaves_one_backup(
     bucket: str,
 ) -> None:
     # Given a per-minute policy
-    given_database_login(cluster, namespace, pg_store.connection)
-    given_s3_login(cluster, namespace)
-    when_policy_applied(
-        cluster, namespace,
-        policy_manifest("cart", engine="postgresql", conn=pg_store.connection, bucket=bucket,
-                        endpoint=s3_server.endpoint_url),
-    )  # fmt: skip
+    given_a_policy(cluster, namespace, "cart", pg_store, s3_server, bucket)
 
     # When the operator is killed as soon as the slot's Backup exists, and restarted at once
     (first,) = wait_until(

@@ -16,21 +16,18 @@ import json
 import pytest
 from steps import (
     event_reasons,
-    given_database_login,
-    given_s3_login,
+    given_a_policy,
     phase,
-    policy_manifest,
     printed_columns,
     s3_get,
     s3_keys,
+    the_store,
     then_backups_finish,
     wait_until,
-    when_policy_applied,
 )
 from tests.support.cluster import LocalCluster
 from tests.support.kube_steps import get
 from tests.support.operator import OperatorProcess
-from tests.support.plugin_databases import StoreDatabase
 from tests.support.s3 import S3Server
 
 
@@ -45,25 +42,10 @@ def test_a_per_minute_policy_produces_an_encrypted_backup(
     s3_server: S3Server,
     bucket: str,
 ) -> None:
-    store: StoreDatabase = request.getfixturevalue(
-        "pg_store" if engine == "postgresql" else "maria_store"
-    )
-    # Given the database login, the bucket login and a fresh bucket
-    given_database_login(cluster, namespace, store.connection)
-    given_s3_login(cluster, namespace)
-
-    # When the policy is applied with a per-minute schedule
-    when_policy_applied(
-        cluster,
-        namespace,
-        policy_manifest(
-            "shop",
-            engine=engine,
-            conn=store.connection,
-            bucket=bucket,
-            endpoint=s3_server.endpoint_url,
-        ),
-    )
+    store = the_store(request, engine)
+    # Given the database login, the bucket login and a fresh bucket,
+    # when a policy is applied with a per-minute schedule
+    given_a_policy(cluster, namespace, "shop", store, s3_server, bucket)
 
     # Then a Backup for the next minute runs and succeeds
     (backup,) = then_backups_finish(cluster, namespace, "shop", count=1, timeout=150)

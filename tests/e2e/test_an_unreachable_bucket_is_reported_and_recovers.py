@@ -15,12 +15,9 @@ from typing import Any
 from steps import (
     backups_of,
     event_messages,
-    given_database_login,
-    given_s3_login,
-    policy_manifest,
+    given_a_policy,
     then_policy_condition,
     when_backup_now,
-    when_policy_applied,
 )
 from tests.support.cluster import LocalCluster
 from tests.support.operator import OperatorProcess
@@ -38,13 +35,7 @@ def test_a_missing_bucket_is_not_ready_until_it_exists(
 ) -> None:
     # Given a policy whose bucket does not exist
     missing = f"strongroom-missing-{uuid.uuid4().hex[:10]}"
-    given_database_login(cluster, namespace, pg_store.connection)
-    given_s3_login(cluster, namespace)
-    when_policy_applied(
-        cluster, namespace,
-        policy_manifest("catalog", engine="postgresql", conn=pg_store.connection, bucket=missing,
-                        endpoint=s3_server.endpoint_url),
-    )  # fmt: skip
+    given_a_policy(cluster, namespace, "catalog", pg_store, s3_server, missing)
 
     # Then the policy is not ready, with the storage reason, an Event and a counted error
     policy = then_policy_condition(

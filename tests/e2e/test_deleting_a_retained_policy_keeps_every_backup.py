@@ -11,12 +11,9 @@ from __future__ import annotations
 from steps import (
     backups_of,
     event_messages,
-    given_database_login,
-    given_s3_login,
-    policy_manifest,
+    given_a_policy,
     s3_keys,
     when_backup_now,
-    when_policy_applied,
 )
 from tests.support.cluster import LocalCluster
 from tests.support.kube_steps import wait_for_gone
@@ -35,17 +32,14 @@ def test_retain_leaves_backups_and_objects_in_place(
     bucket: str,
 ) -> None:
     # Given a policy with a successful backup
-    given_database_login(cluster, namespace, maria_store.connection)
-    given_s3_login(cluster, namespace)
-    when_policy_applied(
-        cluster, namespace,
-        policy_manifest("archive", engine="mysql", conn=maria_store.connection, bucket=bucket,
-                        endpoint=s3_server.endpoint_url, schedule={"cron": "0 0 1 1 *"},
-                        objectives={"rpo": "400d"}),
+    given_a_policy(
+        cluster, namespace, "archive", maria_store, s3_server, bucket,
+        schedule={"cron": "0 0 1 1 *"}, objectives={"rpo": "400d"},
     )  # fmt: skip
     assert "Succeeded" in when_backup_now(cluster, namespace, "archive")
     before_backups = [b["metadata"]["name"] for b in backups_of(cluster, namespace, "archive")]
-    before_keys = s3_keys(s3_server, bucket)
+    backups_folder = f"e2e/{namespace}/"  # the backups, not the audit trail beside them
+    before_keys = s3_keys(s3_server, bucket, backups_folder)
     assert len(before_keys) == 2
 
     # When the policy is deleted
@@ -56,5 +50,5 @@ def test_retain_leaves_backups_and_objects_in_place(
     assert [
         b["metadata"]["name"] for b in backups_of(cluster, namespace, "archive")
     ] == before_backups
-    assert s3_keys(s3_server, bucket) == before_keys
+    assert s3_keys(s3_server, bucket, backups_folder) == before_keys
     assert any(m.startswith("BackupsRetained") for m in event_messages(cluster, namespace))

@@ -12,16 +12,14 @@ backup's objects are untouched.
 from __future__ import annotations
 
 from steps import (
+    backup_name,
     backups_of,
     event_messages,
-    given_database_login,
-    given_s3_login,
+    given_an_on_demand_policy,
     phase,
-    policy_manifest,
     s3_keys,
     wait_until,
     when_backup_now,
-    when_policy_applied,
 )
 from tests.support.cluster import LocalCluster
 from tests.support.operator import OperatorProcess
@@ -39,17 +37,10 @@ def test_keep_last_two_deletes_the_oldest_backup_and_its_objects(
     bucket: str,
 ) -> None:
     # Given a policy that keeps the last two backups and has no slot due soon
-    given_database_login(cluster, namespace, pg_store.connection)
-    given_s3_login(cluster, namespace)
-    manifest = policy_manifest(
-        "orders", engine="postgresql", conn=pg_store.connection, bucket=bucket,
-        endpoint=s3_server.endpoint_url, keep_last=2,
-        schedule={"cron": "0 0 1 1 *", "startingDeadline": "5m"}, objectives={"rpo": "400d"},
-    )  # fmt: skip
-    when_policy_applied(cluster, namespace, manifest)
+    given_an_on_demand_policy(cluster, namespace, pg_store, s3_server, bucket, keep_last=2)
 
     # And a first backup that has passed verification
-    first = _name(when_backup_now(cluster, namespace, "orders"))
+    first = backup_name(when_backup_now(cluster, namespace, "orders"))
     wait_until(
         lambda: [
             b for b in backups_of(cluster, namespace, "orders")
@@ -60,7 +51,9 @@ def test_keep_last_two_deletes_the_oldest_backup_and_its_objects(
     )  # fmt: skip
 
     # When three more on-demand backups run, one after the other
-    second, third, fourth = (_name(when_backup_now(cluster, namespace, "orders")) for _ in range(3))
+    second, third, fourth = (
+        backup_name(when_backup_now(cluster, namespace, "orders")) for _ in range(3)
+    )
 
     # Then the two newest and the newest verified Backups remain
     def planned_set() -> list[str]:
@@ -72,7 +65,7 @@ def test_keep_last_two_deletes_the_oldest_backup_and_its_objects(
     assert all(phase(b) == "Succeeded" for b in kept)
 
     # And the deleted one's objects are gone, the kept ones' objects are all there
-    keys = s3_keys(s3_server, bucket)
+    keys = s3_keys(s3_server, bucket, f"e2e/{namespace}/")  # the backups, not the audit trail
     assert not [k for k in keys if f"/{second}/" in k]
     for backup in kept:
         assert backup["status"]["dataKey"] in keys
@@ -89,9 +82,3 @@ def test_keep_last_two_deletes_the_oldest_backup_and_its_objects(
     assert any("data.sr" in m for m in deleted)
     assert any("manifest.json" in m for m in deleted)
     assert any(m.startswith("BackupDeleted") for m in deleted)
-
-
-def _name(output: str) -> str:
-    """The Backup name from ``strongroom backup-now`` output (``Backup ns/name created.``)."""
-    assert "Succeeded" in output, output
-    return output.split()[1].split("/")[1]
