@@ -17,6 +17,7 @@ from steps import (
     given_an_on_demand_policy,
     given_database_login,
     phase,
+    the_store,
     wait_until,
     when_backup_now,
 )
@@ -35,7 +36,7 @@ def given_a_store_its_policy_and_an_empty_target(
     and a new, empty database on the same server with its login Secret ``target-login``."""
     pg = engine == "postgresql"
     cluster: LocalCluster = request.getfixturevalue("cluster")
-    store: StoreDatabase = request.getfixturevalue("pg_store" if pg else "maria_store")
+    store = the_store(request, engine)
     empty: StoreDatabase = request.getfixturevalue(
         "empty_pg_database" if pg else "empty_maria_database"
     )

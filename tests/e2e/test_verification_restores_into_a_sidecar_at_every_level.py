@@ -23,6 +23,7 @@ from steps import (
     given_an_on_demand_policy,
     s3_get,
     s3_keys,
+    the_store,
     then_policy_condition,
     then_verification_recorded,
     when_backup_now,
@@ -30,7 +31,6 @@ from steps import (
 )
 from tests.support.cluster import LocalCluster
 from tests.support.operator import OperatorProcess
-from tests.support.plugin_databases import StoreDatabase
 from tests.support.s3 import S3Server
 
 #: The sidecar image each engine's source maps to (the host's servers: PostgreSQL 15, MariaDB
@@ -52,9 +52,7 @@ def test_every_level_passes_with_the_rto_recorded(
     s3_server: S3Server,
     bucket: str,
 ) -> None:
-    store: StoreDatabase = request.getfixturevalue(
-        "pg_store" if engine == "postgresql" else "maria_store"
-    )
+    store = the_store(request, engine)
     image, sql, expect = CASES[engine]
     # Given a policy that verifies every backup and names no scratch server
     given_an_on_demand_policy(
