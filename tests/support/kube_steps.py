@@ -24,6 +24,12 @@ RESTRICTED_CONTAINER = {
     "runAsNonRoot": True,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
+#: A pod securityContext the restricted standard admits: a fixed non-root user.
+RESTRICTED_POD = {
+    "runAsUser": 1000,
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 
 
 def create_namespace(
@@ -97,6 +103,21 @@ def wait_for(
     status = json.dumps((last or {}).get("status"), indent=1)[:3000]
     raise AssertionError(
         f"{kind}/{name} did not reach {what} within {timeout:.0f}s; status: {status}"
+    )
+
+
+def wait_for_pod_end(
+    cluster: LocalCluster, name: str, *, namespace: str, timeout: float = 60
+) -> dict[str, Any]:
+    """Wait until pod ``name`` has ended (phase Succeeded or Failed); return it."""
+    return wait_for(
+        cluster,
+        "pod",
+        name,
+        lambda p: p.get("status", {}).get("phase") in {"Succeeded", "Failed"},
+        namespace=namespace,
+        timeout=timeout,
+        what="a terminal phase",
     )
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from tests.support.cluster import LocalCluster
-from tests.support.kube_steps import RESTRICTED_CONTAINER, apply, wait_for
+from tests.support.kube_steps import (
+    RESTRICTED_CONTAINER,
+    RESTRICTED_POD,
+    apply,
+    wait_for_pod_end,
+)
 
 
 def test_a_pod_past_its_deadline_fails_with_deadline_exceeded(
@@ -18,11 +23,7 @@ def test_a_pod_past_its_deadline_fails_with_deadline_exceeded(
             "restartPolicy": "Never",
             "activeDeadlineSeconds": 2,
             "terminationGracePeriodSeconds": 1,
-            "securityContext": {
-                "runAsUser": 1000,
-                "runAsNonRoot": True,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
+            "securityContext": RESTRICTED_POD,
             "containers": [
                 {
                     "name": "main",
@@ -36,15 +37,8 @@ def test_a_pod_past_its_deadline_fails_with_deadline_exceeded(
     apply(cluster, pod, namespace=namespace)
 
     # Then it is stopped and fails with the kubelet's reason
-    done = wait_for(
-        cluster,
-        "pod",
-        "slow",
-        lambda p: p.get("status", {}).get("phase") == "Failed",
-        namespace=namespace,
-        timeout=30,
-        what="phase Failed",
-    )
+    done = wait_for_pod_end(cluster, "slow", namespace=namespace, timeout=30)
+    assert done["status"]["phase"] == "Failed", done["status"]
     assert done["status"]["reason"] == "DeadlineExceeded"
     terminated = done["status"]["containerStatuses"][0]["state"]["terminated"]
     assert terminated["exitCode"] != 0

@@ -7,7 +7,7 @@ KUBERNETES_SERVICE_HOST/PORT must work as in a real cluster, and RBAC must apply
 from __future__ import annotations
 
 from tests.support.cluster import LocalCluster
-from tests.support.kube_steps import RESTRICTED_CONTAINER, apply, wait_for
+from tests.support.kube_steps import RESTRICTED_CONTAINER, apply, wait_for_pod_end
 
 PROBE = """
 import json, os, ssl, urllib.request, urllib.error
@@ -55,15 +55,7 @@ def test_the_projected_token_authenticates_the_pod_and_rbac_applies(
 
     # Then it ran as the image's non-root user and was authenticated as its ServiceAccount,
     # which RBAC does not (yet) allow to read ConfigMaps
-    done = wait_for(
-        cluster,
-        "pod",
-        "probe",
-        lambda p: p.get("status", {}).get("phase") in {"Succeeded", "Failed"},
-        namespace=namespace,
-        timeout=60,
-        what="a terminal phase",
-    )
+    done = wait_for_pod_end(cluster, "probe", namespace=namespace)
     assert cluster.kubelet is not None
     output = cluster.kubelet.log_path(namespace, "probe", "main").read_text()
     assert done["status"]["phase"] == "Succeeded", output

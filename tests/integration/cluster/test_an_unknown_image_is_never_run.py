@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.support.cluster import LocalCluster
-from tests.support.kube_steps import RESTRICTED_CONTAINER, apply, wait_for
+from tests.support.kube_steps import RESTRICTED_CONTAINER, RESTRICTED_POD, apply, wait_for
 
 
 def waiting_reason(pod: dict[str, object]) -> str | None:
@@ -21,11 +21,7 @@ def test_an_unknown_image_is_reported_as_err_image_pull(
         "metadata": {"name": "typo"},
         "spec": {
             "restartPolicy": "Never",
-            "securityContext": {
-                "runAsUser": 1000,
-                "runAsNonRoot": True,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
+            "securityContext": RESTRICTED_POD,
             "containers": [
                 {
                     "name": "main",

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from tests.support.cluster import LocalCluster
-from tests.support.kube_steps import RESTRICTED_CONTAINER, apply, wait_for
+from tests.support.kube_steps import (
+    RESTRICTED_CONTAINER,
+    RESTRICTED_POD,
+    apply,
+    wait_for_pod_end,
+)
 
 SIDECAR = """
 echo sidecar-up >> /shared/order
@@ -50,12 +55,7 @@ def test_init_containers_sidecars_and_containers_run_in_kubernetes_order(
         "metadata": {"name": "story", "labels": {"app": "story"}},
         "spec": {
             "restartPolicy": "Never",
-            "securityContext": {
-                "runAsUser": 1000,
-                "runAsNonRoot": True,
-                "fsGroup": 1000,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
+            "securityContext": {**RESTRICTED_POD, "fsGroup": 1000},
             "volumes": [
                 {"name": "shared", "emptyDir": {}},
                 {
@@ -101,15 +101,7 @@ def test_init_containers_sidecars_and_containers_run_in_kubernetes_order(
     apply(cluster, pod, namespace=namespace)
 
     # Then the pod ends Failed (one container exited 3) once both containers have terminated
-    done = wait_for(
-        cluster,
-        "pod",
-        "story",
-        lambda p: p.get("status", {}).get("phase") in {"Succeeded", "Failed"},
-        namespace=namespace,
-        timeout=60,
-        what="a terminal phase",
-    )
+    done = wait_for_pod_end(cluster, "story", namespace=namespace)
     assert done["status"]["phase"] == "Failed"
     states = {c["name"]: c["state"] for c in done["status"]["containerStatuses"]}
     assert states["worker"]["terminated"]["exitCode"] == 0
