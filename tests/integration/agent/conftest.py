@@ -155,6 +155,16 @@ class Harness:
     def agent(self, role: str, job: Path) -> Run:
         return self.run("agent", role, "--job", str(job))
 
+    def backed_up(self, backup: str, store: Store) -> tuple[str, str]:
+        """Back ``store`` up as ``backup`` (it must succeed); return its (data, manifest) keys.
+
+        The given step of every story that starts from a stored backup.
+        """
+        job = self.job("backup", engine=store.engine_name, backup=backup, source=store.source)
+        run = self.agent("backup", job)
+        assert run.returncode == 0, run.stderr
+        return self.keys(backup)
+
     def person_env(self) -> dict[str, str]:
         """A person's shell: AWS credentials in the usual environment variables."""
         return person_env(self.s3)

@@ -65,8 +65,7 @@ def test_restore_into_a_non_empty_database_is_refused_without_the_flag(
     harness: Harness, store: Store
 ) -> None:
     backup = f"orders-db-{store.engine_name}-2"
-    job = harness.job("backup", engine=store.engine_name, backup=backup, source=store.source)
-    assert harness.agent("backup", job).returncode == 0
+    harness.backed_up(backup, store)
     before = store.engine.fingerprints(store.source)
 
     target = harness.connection(store.source)

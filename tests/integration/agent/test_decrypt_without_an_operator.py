@@ -59,9 +59,7 @@ def load_dump(store: Store, dump: Path, tmp: Path) -> None:
 
 def test_decrypt_from_s3_with_the_key_ring_export_then_load(harness: Harness, store: Store) -> None:
     backup = f"dr-{store.engine_name}"
-    job = harness.job("backup", engine=store.engine_name, backup=backup, source=store.source)
-    assert harness.agent("backup", job).returncode == 0
-    data_key, _ = harness.keys(backup)
+    data_key, _ = harness.backed_up(backup, store)
 
     dump = harness.tmp / "restore" / "orders.dump"
     dump.parent.mkdir()
@@ -84,9 +82,7 @@ def test_decrypt_from_s3_with_the_key_ring_export_then_load(harness: Harness, st
 
 def test_decrypt_a_downloaded_backup_and_refuse_a_damaged_one(harness: Harness, pg: Store) -> None:
     backup = "dr-local"
-    job = harness.job("backup", engine="postgresql", backup=backup, source=pg.source)
-    assert harness.agent("backup", job).returncode == 0
-    data_key, manifest_key = harness.keys(backup)
+    data_key, manifest_key = harness.backed_up(backup, pg)
     folder = harness.tmp / "downloaded"
     folder.mkdir()
     (folder / "data.sr").write_bytes(harness.get(data_key))
@@ -133,11 +129,9 @@ def test_decrypt_with_a_wrong_key_ring_names_the_key_it_needs(harness: Harness, 
     from strongroom.crypto.keyring import KeyRing  # noqa: PLC0415
 
     backup = "dr-wrong-key"
-    job = harness.job("backup", engine="postgresql", backup=backup, source=pg.source)
-    assert harness.agent("backup", job).returncode == 0
+    data_key, _ = harness.backed_up(backup, pg)
     other = harness.tmp / "other-ring.json"
     other.write_bytes(KeyRing.generate("other", datetime.now(UTC)).to_export_json())
-    data_key, _ = harness.keys(backup)
     run = harness.run(
         "decrypt",
         f"--bucket={harness.bucket}",

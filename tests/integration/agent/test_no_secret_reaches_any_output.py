@@ -32,8 +32,7 @@ def encodings(secret: bytes) -> set[bytes]:
 
 def test_a_full_run_leaks_no_key_and_no_password(harness: Harness, store: Store) -> None:
     backup = f"scan-{store.engine_name}"
-    job = harness.job("backup", engine=store.engine_name, backup=backup, source=store.source)
-    assert harness.agent("backup", job).returncode == 0
+    harness.backed_up(backup, store)
     scratch = {"connection": harness.connection(store.empty), "database": "scan_scratch"}
     verify = {"level": "equivalence", "scratch": scratch}
     job = harness.job("verify", engine=store.engine_name, backup=backup, verify=verify)

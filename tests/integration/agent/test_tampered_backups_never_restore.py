@@ -99,10 +99,8 @@ def test_tampering_fails_verification_and_restores_nothing(
     tamper, reason = CASES[case]
     postgres_server.execute(pg.source.database, ATTACHMENTS)
     backup = "orders-db-tampered"
-    for name in (backup, "other-backup"):
-        job = harness.job("backup", engine="postgresql", backup=name, source=pg.source)
-        assert harness.agent("backup", job).returncode == 0
-    data_key, manifest_key = harness.keys(backup)
+    data_key, manifest_key = harness.backed_up(backup, pg)
+    harness.backed_up("other-backup", pg)
     tamper(harness, data_key, manifest_key)
 
     job = harness.job("verify", engine="postgresql", backup=backup, verify={"level": "integrity"})
@@ -124,9 +122,7 @@ def test_tampering_fails_verification_and_restores_nothing(
 
 def test_a_missing_manifest_means_no_backup(harness: Harness, pg: Store) -> None:
     backup = "orders-db-no-manifest"
-    job = harness.job("backup", engine="postgresql", backup=backup, source=pg.source)
-    assert harness.agent("backup", job).returncode == 0
-    _, manifest_key = harness.keys(backup)
+    _, manifest_key = harness.backed_up(backup, pg)
     harness.client().delete_object(Bucket=harness.bucket, Key=manifest_key)
     job = harness.job("verify", engine="postgresql", backup=backup, verify={"level": "integrity"})
     run = harness.agent("verify", job)
