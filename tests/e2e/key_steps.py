@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from steps import (
+    ON_DEMAND,
     backups_of,
     given_database_login,
     given_s3_login,
@@ -42,7 +43,7 @@ def given_ledger_policy(
     when_policy_applied(
         cluster, namespace,
         policy_manifest(POLICY, engine="postgresql", conn=store.connection, bucket=bucket,
-                        endpoint=endpoint, schedule={"cron": "0 0 1 1 *", "startingDeadline": "5m"},
+                        endpoint=endpoint, schedule=ON_DEMAND,
                         keep_last=5, objectives={"rpo": "400d"}, **spec),
     )  # fmt: skip
 

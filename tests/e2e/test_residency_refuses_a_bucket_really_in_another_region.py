@@ -11,6 +11,7 @@ then it becomes Ready, the gauge turns 1, and an on-demand backup succeeds.
 from __future__ import annotations
 
 from steps import (
+    ON_DEMAND,
     backups_of,
     event_messages,
     given_database_login,
@@ -48,7 +49,7 @@ def test_a_bucket_in_a_disallowed_region_is_refused_until_a_resident_one_is_used
         body = policy_manifest(
             "orders", engine="postgresql", conn=pg_store.connection, bucket=target,
             endpoint=s3_server.endpoint_url,
-            schedule={"cron": "0 0 1 1 *", "startingDeadline": "5m"}, objectives={"rpo": "400d"},
+            schedule=ON_DEMAND, objectives={"rpo": "400d"},
         )  # fmt: skip
         body["spec"]["storage"]["allowedRegions"] = [REGION]
         return body
