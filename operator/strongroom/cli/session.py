@@ -72,7 +72,7 @@ async def with_api(
 ) -> int:
     """Run ``action`` with an API client from ``args.kubeconfig``; always close the client.
 
-    An ``handled`` error is printed (it names the fix) and exits ``EXIT_FAILED``.
+    A ``handled`` error is printed (it names the fix) and exits ``EXIT_FAILED``.
     """
     from strongroom.kube.client import RealKube  # noqa: PLC0415
 
