@@ -42,8 +42,17 @@ def default_images() -> dict[str, ImageEntry]:
         "busybox": ImageEntry(cmd=("sh",)),
         # The verification sidecar's official database images, as the host's servers run by
         # stand-ins for the images' entrypoints (init an empty data dir, then exec the server).
-        "postgres": ImageEntry(entrypoint=(str(_IMAGES / "postgres-entrypoint.sh"),), user=999),
-        "mariadb": ImageEntry(entrypoint=(str(_IMAGES / "mariadb-entrypoint.sh"),), user=999),
+        # Their scripts live in the checkout, which a pod's /tmp emptyDir hides when the checkout
+        # is below /tmp (a CI clone): the checkout is revealed whole, like the strongroom image's
+        # (revealing only the scripts' folder would leave its parents as bare 0700 directories).
+        "postgres": ImageEntry(
+            entrypoint=(str(_IMAGES / "postgres-entrypoint.sh"),),
+            user=999,
+            reveal=(str(REPO_ROOT),),
+        ),
+        "mariadb": ImageEntry(
+            entrypoint=(str(_IMAGES / "mariadb-entrypoint.sh"),), user=999, reveal=(str(REPO_ROOT),)
+        ),
     }
 
 
