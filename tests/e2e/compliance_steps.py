@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from pathlib import Path
 
-from steps import s3_get, s3_keys
+from steps import event_messages, s3_get, s3_keys
 from tests.integration.report.s3_steps import store_for
 from tests.support.cluster import LocalCluster
+from tests.support.operator import OperatorProcess
 from tests.support.s3 import S3Server
 
 from strongroom.audit.record import AuditRecord
@@ -53,3 +55,36 @@ def secret_values(cluster: LocalCluster, namespace: str) -> list[str]:
             found.append(raw.decode(errors="replace"))
             found.append(raw.hex())
     return [value.strip() for value in found if len(value.strip()) >= 8]
+
+
+#: Secret data keys holding passwords or key bytes (user names, hosts and ids are not secret).
+_MATERIAL = re.compile(r"pass|secret|token|^kek-v\d+$|^dek$", re.IGNORECASE)
+
+
+def secret_material(cluster: LocalCluster, namespace: str) -> list[str]:
+    """The passwords and key bytes held in ``namespace``'s Secrets: decoded, base64 and hex."""
+    out = cluster.kubectl("get", "secrets", "-n", namespace, "-o", "json").stdout
+    found: list[str] = []
+    for secret in json.loads(out)["items"]:
+        for key, encoded in (secret.get("data") or {}).items():
+            if _MATERIAL.search(key):
+                raw = base64.b64decode(encoded)
+                found += [encoded, raw.decode(errors="replace"), raw.hex()]
+    return [value.strip() for value in found if len(value.strip()) >= 8]
+
+
+def everything_said(cluster: LocalCluster, namespace: str, operator: OperatorProcess) -> str:
+    """What a person or a scraper can read of ``namespace``: the operator's log and metrics,
+    Events, the status of every Strongroom object, and the logs of every pod that ran."""
+    kinds = "backuppolicies.strongroom.dev,backups.strongroom.dev,restores.strongroom.dev"
+    objects = cluster.kubectl("get", kinds, "-n", namespace, "-o", "json").stdout
+    pods = sorted((cluster.workdir / "kubelet" / "logs" / namespace).rglob("*.log"))
+    return "\n".join(
+        [
+            operator.logs(),
+            operator.metrics(),
+            json.dumps(event_messages(cluster, namespace)),
+            objects,
+            *(log.read_text(errors="replace") for log in pods),
+        ]
+    )

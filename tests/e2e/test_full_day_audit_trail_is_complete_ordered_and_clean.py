@@ -9,7 +9,9 @@ then the trail an auditor reads back from the bucket holds one record per operat
 order they happened, with their results (the failed verification included), naming backups,
 key versions and who asked; and no record holds any value of any Secret of the namespace, nor
 any personal data of the shop's customers (no e-mail address, name or phone number — the
-erased customer's included).
+erased customer's included); and nothing anyone can read after the day — the operator's log
+and metrics, Events, the status of every Strongroom object, the logs of every pod that ran —
+holds a password or a key byte.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ import re
 from pathlib import Path
 
 import yaml
-from compliance_steps import audit_objects, audit_trail, secret_values
+from compliance_steps import (
+    audit_objects,
+    audit_trail,
+    everything_said,
+    secret_material,
+    secret_values,
+)
 from key_steps import keys
 from restore_steps import rows, when_restore
 from steps import (
@@ -150,3 +158,11 @@ def test_a_day_of_operations_is_audited_completely_in_order_and_without_secrets(
     assert _EMAIL.findall(stored) == []
     personal = {str(value) for person in [customer, *others] for value in person if value}
     assert [value for value in personal if value in stored] == []
+
+    # And nothing anyone can read — the operator's log and metrics, Events, statuses, the pods'
+    # logs — holds a password or a key byte
+    said = everything_said(cluster, namespace, operator)
+    assert (cluster.workdir / "kubelet" / "logs" / namespace).is_dir()
+    material = secret_material(cluster, namespace)
+    assert len(material) >= 9  # the key ring's versions and both database passwords, each 3 ways
+    assert [value[:4] for value in material if value in said] == []
