@@ -44,9 +44,10 @@ from tests.support.postgres import PostgresServer
 from tests.support.s3 import S3Server
 
 from strongroom.audit.sink import read_trail
-from strongroom.crypto.keyring import KeyState
+from strongroom.crypto.keyring import KeyRingWrapper, KeyState
 from strongroom.crypto.manifest import Manifest, open_manifest
 from strongroom.engines import engine_for
+from strongroom.errors import CryptoError
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,7 @@ def test_rotating_twice_strands_no_backup_and_the_oldest_backup_restores(
     assert state(cluster, namespace, 1) is KeyState.DECRYPT_ONLY
 
     # When that manifest is gone, v1 retires
+    wrapped_by_v1 = s3_get(s3_server, bucket, orphan)
     client.delete_object(Bucket=bucket, Key=orphan)
     wait_until(
         lambda: state(cluster, namespace, 1) is KeyState.RETIRED, timeout=60, what="v1 retired"
@@ -140,6 +142,9 @@ def test_rotating_twice_strands_no_backup_and_the_oldest_backup_restores(
     secret = get(cluster, "secret", "ledger-keyring", namespace=namespace)
     assert secret is not None
     assert "kek-v1" not in secret["data"]
+    # and a copy of a manifest wrapped by v1 alone can no longer be opened by anyone
+    with pytest.raises(CryptoError):
+        open_manifest(Manifest.from_json(wrapped_by_v1), [KeyRingWrapper(ring(cluster, namespace))])
 
     # And the backup taken before the first rotation restores by hand with today's escrow
     escrow = tmp_path / "escrow.json"
