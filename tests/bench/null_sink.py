@@ -4,8 +4,8 @@ It runs the real :func:`strongroom.agent.backup.run_backup` — engine dump, fin
 encryption, sha256 and the multipart part buffering — and throws the parts away instead of
 sending them, so the benchmark can separate Strongroom's own cost from the endpoint's.
 With ``--profile FILE`` the run is recorded with cProfile (the main thread: the pipeline).
-``--skip-fingerprints`` is a diagnostic only: the engines' fingerprint queries are replaced by
-an empty result, to show what the dump → zstd → encrypt pipeline costs on its own.
+``--skip-fingerprints`` is a diagnostic only: the engines' stream hashing and snapshot row
+counts are replaced by nothing, to show what the dump → zstd → encrypt pipeline costs on its own.
 
 Usage::
 
@@ -109,16 +109,33 @@ class DiscardingObjectStore:
         return "null"
 
 
+class _NoHashing:
+    """A stream hasher that hashes nothing (diagnostic)."""
+
+    def feed(self, data: bytes) -> None:
+        """Ignore the bytes."""
+        del data
+
+    def finish(self) -> dict[str, str]:
+        """No tables."""
+        return {}
+
+    def abandon(self) -> None:
+        """Nobody waits for a table of contents."""
+
+
 def _skip_fingerprints() -> None:
     """Diagnostic: make both engines' dump-time fingerprints empty (never in a real backup)."""
     from strongroom.engines import mysql, postgres  # noqa: PLC0415
 
-    def none(*args: object) -> tuple[()]:
+    def no_counts(*args: object) -> dict[str, int]:
         del args
-        return ()
+        return {}
 
-    postgres.table_fingerprints = none  # type: ignore[assignment]
-    mysql.table_fingerprints = none  # type: ignore[assignment]
+    postgres.stream_hasher = _NoHashing  # type: ignore[assignment]
+    postgres.table_counts = no_counts  # type: ignore[assignment]
+    mysql.stream_hasher = _NoHashing  # type: ignore[assignment]
+    mysql.table_counts = no_counts  # type: ignore[assignment]
 
 
 def main(argv: list[str] | None = None) -> int:

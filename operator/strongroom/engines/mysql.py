@@ -1,20 +1,28 @@
-"""MariaDB/MySQL: ``mariadb-dump --single-transaction``, fingerprints from a matching snapshot.
+"""MariaDB/MySQL: ``mariadb-dump --single-transaction``; fingerprints from the dump itself.
 
-MariaDB cannot hand a snapshot from one session to another, so the dump tool and the
-fingerprint session each open their own ``WITH CONSISTENT SNAPSHOT`` transaction. What ties
-them together is :class:`Consistency`:
+A table's fingerprint is its row count and a hash:
+
+* ``sha256`` is the hash of the table's data section exactly as the dump tool wrote it (its
+  INSERT statements, in dump order), taken by :class:`~strongroom.engines.sqlstream.
+  SQLDumpHasher` from the bytes the agent streams anyway: no second read of the database;
+* ``rows`` is ``SELECT COUNT(*)`` per base table in a snapshot of the agent's own session.
+
+MariaDB cannot hand a snapshot from one session to another, so the dump tool and the counting
+session each open their own ``WITH CONSISTENT SNAPSHOT`` transaction. What ties them together
+is :class:`Consistency`:
 
 * ``locked`` (default): a third session holds ``FLUSH TABLES WITH READ LOCK`` while both
-  snapshots start, then releases it. No commit can fall between the two, so the fingerprints
+  snapshots start, then releases it. No commit can fall between the two, so the counts
   describe exactly the dumped data. Writes pause for that moment (milliseconds, at most
   ``lock_wait_timeout`` seconds while the lock waits for running statements); needs ``RELOAD``.
-* ``snapshot``: no lock. Each side is consistent on its own, but writes committed between the
-  two snapshot starts make the fingerprints differ from the dump, and verification reports it.
+* ``snapshot``: no lock. The hashes always describe the dump; row counts may include writes
+  committed between the two snapshot starts, and verification would then report them.
 
+:meth:`MySQLEngine.fingerprints` runs the same dump and hashing on a database as it is now
+(``snapshot`` consistency: a restored database has no writers, and needs no ``RELOAD``).
+The tool reads InnoDB tables in primary-key (or hidden row id) order, which a restore
+reproduces, so a restored table dumps the same bytes (docs/engines.md).
 Completeness: the tool's exit code AND its ``-- Dump completed`` trailer are checked.
-Fingerprints: the ``mariadb`` client (its own process, ``--batch --quick``) prints every table
-in primary-key order, and the agent hashes that output in 1 MiB blocks — exact, constant in
-memory for any table size, and no per-row work in Python (see :func:`table_query`).
 """
 
 from __future__ import annotations
@@ -40,14 +48,13 @@ from strongroom.engines.base import (
     read_password,
     refuse_non_empty_target,
 )
+from strongroom.engines.sqlstream import SQLDumpHasher
 from strongroom.engines.tooling import (
-    FingerprintClient,
     RunningDump,
-    TableQuery,
     TailReader,
     ToolProcess,
     child_env,
-    end_marker,
+    drain,
     erasure_failed,
     erasure_incomplete,
     find_tool,
@@ -73,43 +80,18 @@ DUMP_FLAGS = (
     "--no-tablespaces",
     "--verbose",
 )
-_MAX_SORT_LENGTH = 8 * 1024 * 1024
 #: pymysql converters without the decoders: values arrive as the server's own text/bytes.
 _ENCODERS_ONLY = {k: v for k, v in pymysql.converters.conversions.items() if not isinstance(k, int)}
 _ACCESS_DENIED = 1227
 #: Longest time writes may stay paused while the dump tool opens its snapshot.
 _SNAPSHOT_WAIT = 10
 _ERROR_PREFIXES = ("ERROR", "Warning", "mariadb", "mysql", "mysqldump")
-#: How the fingerprint client prints rows: tab-separated, escaped, binary values as 0x-hex.
-CLIENT_FLAGS = (
-    "--batch",
-    "--quick",
-    "--skip-column-names",
-    "--binary-as-hex",
-    "--unbuffered",
-    "--default-character-set=utf8mb4",
-)
-#: The fingerprint client's session: canonical time zone, whole values sorted, repeatable reads.
-_CLIENT_SESSION = (
-    b"SET SESSION time_zone = '+00:00';\n"
-    b"SET SESSION max_sort_length = %d;\n"
-    b"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ;\n" % _MAX_SORT_LENGTH
-)
-_SNAPSHOT_START = b"START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY;\n"
-#: Makes the client print a bare end marker: it has done everything sent before.
-_ACK = b"SELECT '~';\n"
+#: The tables whose data the dump holds (system-versioned ones: their current rows).
 _TABLES = (
     "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-    "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"
+    "AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME"
 )
-_COLUMNS = (
-    "SELECT TABLE_NAME, COLUMN_NAME, IS_NULLABLE FROM information_schema.COLUMNS "
-    "WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME, ORDINAL_POSITION"
-)
-_PRIMARY_KEYS = (
-    "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE "
-    "WHERE TABLE_SCHEMA = %s AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY TABLE_NAME, ORDINAL_POSITION"
-)
+_SNAPSHOT_START = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"
 
 
 def is_error_line(line: str) -> bool:
@@ -118,7 +100,7 @@ def is_error_line(line: str) -> bool:
 
 
 class Consistency(StrEnum):
-    """How the fingerprint snapshot is aligned with the dump's snapshot (see module doc)."""
+    """How the counting snapshot is aligned with the dump's snapshot (see module doc)."""
 
     LOCKED = "locked"
     SNAPSHOT = "snapshot"
@@ -182,35 +164,8 @@ def _ident(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def table_query(
-    database: str, table: str, columns: Sequence[tuple[str, bool]], key: Sequence[str]
-) -> TableQuery:
-    """The client statement that prints ``table`` in its canonical form, then the end marker.
-
-    ``columns`` are (name, nullable) in table order; ``key`` the primary-key columns (empty:
-    order by every column's bytes). The client escapes tab, newline, backslash and NUL in text
-    and prints binary values as ``0x`` hex, but prints SQL NULL as ``NULL`` (and a NULL binary
-    value as ``0x``), so every nullable column is preceded by its ``ISNULL()`` flag: the text
-    ``'NULL'``, an empty blob and NULL all hash differently.
-    """
-    fields: list[str] = []
-    for name, nullable in columns:
-        if nullable:
-            fields.append(f"ISNULL({_ident(name)})")
-        fields.append(_ident(name))
-    order = ", ".join(_ident(name) for name in key) or ", ".join(
-        f"CAST({_ident(name)} AS BINARY)" for name, _ in columns
-    )
-    marker = ", ".join(f"'{field.decode()}'" for field in end_marker(len(fields))[:-1].split(b"\t"))
-    statement = (
-        f"SELECT {', '.join(fields)} FROM {_ident(database)}.{_ident(table)} ORDER BY {order};\n"  # noqa: S608 - quoted identifiers
-        f"SELECT {marker};\n"
-    )
-    return TableQuery(table, len(fields), statement.encode())
-
-
 def connect(conn: Connection, password: str | None, *, raw: bool = False) -> Any:
-    """A pymysql session (``raw``: values as the server's text, for fingerprints)."""
+    """A pymysql session (``raw``: values as the server's text, for assertions)."""
     context: ssl.SSLContext | None = None
     if conn.tls is not TLSMode.DISABLE:
         context = ssl.create_default_context(cafile=str(conn.ca_file) if conn.ca_file else None)
@@ -238,50 +193,27 @@ def connect(conn: Connection, password: str | None, *, raw: bool = False) -> Any
         ) from exc
     with session.cursor() as cur:
         cur.execute("SET SESSION time_zone = '+00:00'")
-        cur.execute(f"SET SESSION max_sort_length = {_MAX_SORT_LENGTH}")
     return session
 
 
-def table_queries(session: Any, database: str) -> list[TableQuery]:
-    """One :func:`table_query` per base table of ``database``, by table name.
+def stream_hasher() -> SQLDumpHasher:
+    """The hasher a dump's stdout feeds (a function, so a diagnostic can stub it)."""
+    return SQLDumpHasher()
+
+
+def table_counts(session: Any, database: str) -> dict[str, int]:
+    """Row counts of every table of ``database`` in ``session``'s open snapshot.
 
     Names are bare table names: the schema *is* the database, which a restore may rename.
     """
+    counts: dict[str, int] = {}
     with session.cursor() as cur:
         cur.execute(_TABLES, (database,))
-        tables = [_text(r[0]) for r in cur.fetchall()]
-        cur.execute(_COLUMNS, (database,))
-        columns: dict[str, list[tuple[str, bool]]] = {}
-        for table, column, nullable in cur.fetchall():
-            columns.setdefault(_text(table), []).append((_text(column), _text(nullable) == "YES"))
-        cur.execute(_PRIMARY_KEYS, (database,))
-        keys: dict[str, list[str]] = {}
-        for table, column in cur.fetchall():
-            keys.setdefault(_text(table), []).append(_text(column))
-    return [table_query(database, t, columns.get(t, []), keys.get(t, [])) for t in tables]
-
-
-def table_fingerprints(
-    session: Any, client: FingerprintClient, database: str
-) -> tuple[TableFingerprint, ...]:
-    """Fingerprint every base table of ``database`` in ``client``'s open snapshot.
-
-    ``session`` only reads the table definitions; the rows are read by ``client``, whose
-    snapshot was started by :func:`start_client_snapshot`.
-    """
-    return client.run(table_queries(session, database))
-
-
-def start_client_session(client: FingerprintClient) -> None:
-    """Pin the client's session settings and wait until it is logged in and has applied them."""
-    client.send(_CLIENT_SESSION + _ACK)
-    client.section(0, "its session start")
-
-
-def start_client_snapshot(client: FingerprintClient) -> None:
-    """Open the client's consistent snapshot; return once the server has started it."""
-    client.send(_SNAPSHOT_START + _ACK)
-    client.section(0, "its snapshot start")
+        for (raw,) in cur.fetchall():
+            table = _text(raw)
+            cur.execute(f"SELECT COUNT(*) FROM {_ident(database)}.{_ident(table)}")  # noqa: S608 - quoted identifiers
+            counts[table] = int(_text(cur.fetchone()[0]))
+    return counts
 
 
 def _text(value: object) -> str:
@@ -289,7 +221,7 @@ def _text(value: object) -> str:
 
 
 class MySQLDump(RunningDump):
-    """A running ``mariadb-dump`` plus the fingerprints of its (aligned) snapshot."""
+    """A running ``mariadb-dump``, its section hasher and the row counts of its snapshot."""
 
     driver_error = pymysql.Error
 
@@ -329,9 +261,12 @@ class MySQLEngine:
         mariadb = "mariadb" in tool_version(tool).lower()
         return client_argv(tool, defaults, conn, mariadb=mariadb)
 
+    def dump(self, conn: Connection) -> contextlib.AbstractContextManager[MySQLDump]:
+        """Start ``mariadb-dump`` and count rows in a snapshot aligned with it (module doc)."""
+        return self._dump(conn, self.consistency)
+
     @contextlib.contextmanager
-    def dump(self, conn: Connection) -> Iterator[MySQLDump]:
-        """Start ``mariadb-dump`` and fingerprint a snapshot aligned with it (see module doc)."""
+    def _dump(self, conn: Connection, consistency: Consistency) -> Iterator[MySQLDump]:
         password = read_password(conn)
         with private_dir() as secrets:
             defaults = write_secret_file(secrets / "client.cnf", defaults_file_text(conn, password))
@@ -339,16 +274,14 @@ class MySQLEngine:
             mariadb = "mariadb" in tool_version(tool).lower()
             argv = dump_argv(tool, defaults, conn, mariadb=mariadb)
             session = connect(conn, password, raw=True)
-            lock = connect(conn, password) if self.consistency is Consistency.LOCKED else None
+            lock = connect(conn, password) if consistency is Consistency.LOCKED else None
             proc: ToolProcess | None = None
-            client: FingerprintClient | None = None
             thread: threading.Thread | None = None
             try:
-                client = self._client(conn, defaults, password)
-                start_client_session(client)
                 if lock is not None:
                     self._lock(lock, conn)
-                start_client_snapshot(client)
+                with session.cursor() as cur:
+                    cur.execute(_SNAPSHOT_START)
                 proc = ToolProcess(
                     argv,
                     env=child_env(),
@@ -366,41 +299,21 @@ class MySQLEngine:
                         )
                     with lock.cursor() as cur:
                         cur.execute("UNLOCK TABLES")
-                future: Future[tuple[TableFingerprint, ...]] = Future()
+                counts: Future[dict[str, int]] = Future()
                 thread = threading.Thread(
-                    target=_run_into, args=(future, session, client, conn.database), daemon=True
+                    target=_count_into, args=(counts, session, conn.database), daemon=True
                 )
                 thread.start()
-                yield MySQLDump(proc, future)
+                yield MySQLDump(proc, stream_hasher(), counts)
             finally:
                 if proc is not None:
                     proc.stop()
-                if client is not None:
-                    client.stop()
                 if thread is not None:
                     thread.join()
                 for s in (lock, session):
                     if s is not None:
                         with contextlib.suppress(pymysql.Error, OSError):
                             s.close()
-
-    def _client(self, conn: Connection, defaults: Path, password: str | None) -> FingerprintClient:
-        """The ``mariadb`` client that prints tables for fingerprints (:func:`table_query`)."""
-        argv = [
-            *self._argv(self._client_tool(), defaults, conn),
-            *CLIENT_FLAGS,
-            f"--database={conn.database}",
-        ]
-        return FingerprintClient(
-            ToolProcess(
-                argv,
-                env=child_env(),
-                secrets=[password],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                keep=is_error_line,
-            )
-        )
 
     def _lock(self, lock: Any, conn: Connection) -> None:
         try:
@@ -411,7 +324,7 @@ class MySQLEngine:
             if exc.args and exc.args[0] == _ACCESS_DENIED:
                 raise ConfigError(
                     f"{conn.user} may not run FLUSH TABLES WITH READ LOCK; grant it RELOAD, or "
-                    "choose consistency 'snapshot' (fingerprints may then differ under writes)",
+                    "choose consistency 'snapshot' (row counts may then differ under writes)",
                     reason="MissingPrivilege",
                 ) from exc
             raise EngineError(
@@ -446,24 +359,9 @@ class MySQLEngine:
             )
 
     def fingerprints(self, conn: Connection) -> tuple[TableFingerprint, ...]:
-        """Fingerprint ``conn.database`` in one consistent snapshot."""
-        password = read_password(conn)
-        with private_dir() as secrets:
-            defaults = write_secret_file(secrets / "client.cnf", defaults_file_text(conn, password))
-            session = connect(conn, password, raw=True)
-            client = self._client(conn, defaults, password)
-            try:
-                start_client_session(client)
-                start_client_snapshot(client)
-                return table_fingerprints(session, client, conn.database)
-            except pymysql.Error as exc:
-                raise EngineError(
-                    f"fingerprinting {conn.describe()} failed: {scrub(str(exc), [password])}"
-                ) from exc
-            finally:
-                client.stop()
-                with contextlib.suppress(pymysql.Error, OSError):
-                    session.close()
+        """Fingerprint ``conn.database`` as it is now: the same dump and hashing as a backup."""
+        with self._dump(conn, Consistency.SNAPSHOT) as dump:
+            return drain(dump)
 
     def is_empty(self, conn: Connection) -> bool:
         """True when the database has no tables, views, routines or events."""
@@ -531,14 +429,9 @@ class MySQLEngine:
         return str(self._query(conn, "SELECT VERSION()")[0][0])
 
 
-def _run_into(
-    future: Future[tuple[TableFingerprint, ...]],
-    session: Any,
-    client: FingerprintClient,
-    database: str,
-) -> None:
+def _count_into(future: Future[dict[str, int]], session: Any, database: str) -> None:
     try:
-        future.set_result(table_fingerprints(session, client, database))
+        future.set_result(table_counts(session, database))
     except BaseException as exc:  # noqa: BLE001 - handed to the reader of .fingerprints
         future.set_exception(exc)
 

@@ -1,14 +1,22 @@
-"""PostgreSQL: ``pg_dump -Fc`` on an exported snapshot, so fingerprints describe exactly the dump.
+"""PostgreSQL: ``pg_dump -Fc -Z0`` on an exported snapshot; fingerprints come from the dump itself.
 
-The dump session opens a ``REPEATABLE READ`` transaction, exports its snapshot, starts
-``pg_dump --snapshot=<id>`` on it and computes the table fingerprints in that same transaction
-while ``pg_dump`` streams; the transaction stays open until ``pg_dump`` has exited. Dump and
-fingerprints therefore see one and the same database state, whatever writes happen meanwhile.
+The dump session opens a ``REPEATABLE READ`` transaction, exports its snapshot and starts
+``pg_dump --snapshot=<id>`` on it; the transaction stays open until ``pg_dump`` has exited.
 
-Fingerprints are streamed with ``COPY (SELECT * ... ORDER BY <primary key>) TO STDOUT`` by
-``psql`` (its own process, importing the same snapshot) and hashed here in 1 MiB blocks: exact,
-deterministic (session settings pinned, text keys ordered with ``COLLATE "C"``) and constant in
-client memory however large a table is.
+A table's fingerprint is its row count and a hash, both of that one snapshot:
+
+* ``sha256`` is the hash of the table's data block exactly as ``pg_dump`` wrote it (its COPY
+  text in dump order, chunk frames included), taken by
+  :class:`~strongroom.engines.pgarchive.ArchiveHasher` from the bytes the agent streams
+  anyway: no second read of the database;
+* ``rows`` is ``SELECT count(*)`` in the dump session's transaction, for exactly the tables
+  the archive's table of contents lists, run while the data streams.
+
+Large objects, if any, are one entry, ``pg_largeobject`` (their count and the hash of their
+blocks). :meth:`PostgresEngine.fingerprints` runs the same dump and hashing on a database as
+it is now. Dump order is heap order, and ``pg_restore`` reloads each table with one COPY into
+a fresh heap, so a restored table dumps the same bytes in the same order (docs/engines.md).
+Tools run with ``PGTZ=UTC``, so time stamps print alike whatever the server's time zone.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import contextlib
 import re
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
@@ -35,14 +43,13 @@ from strongroom.engines.base import (
     read_password,
     refuse_non_empty_target,
 )
+from strongroom.engines.pgarchive import LARGE_OBJECTS, ArchiveHasher
 from strongroom.engines.tooling import (
-    FingerprintClient,
     RunningDump,
-    TableQuery,
     TailReader,
     ToolProcess,
     child_env,
-    end_marker,
+    drain,
     erasure_failed,
     erasure_incomplete,
     find_tool,
@@ -66,22 +73,6 @@ _SESSION_SETTINGS = (
 _SYSTEM_SCHEMAS = """
     n.nspname NOT IN ('pg_catalog', 'information_schema')
     AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
-"""
-_TABLES = f"""
-    SELECT c.oid, n.nspname, c.relname, (
-        SELECT count(*) FROM pg_attribute a
-        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-    ) FROM pg_class c
-    JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind = 'r' AND {_SYSTEM_SCHEMAS}
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
-    ORDER BY n.nspname, c.relname
-"""  # noqa: S608 - constant text, no input
-_PRIMARY_KEY = """
-    SELECT a.attname, a.attcollation <> 0 FROM pg_index i
-    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
-    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-    WHERE i.indrelid = %s AND i.indisprimary ORDER BY k.ord
 """
 _USER_OBJECTS = f"""
     SELECT EXISTS (
@@ -176,69 +167,41 @@ def connect(conn: Connection, password: str | None) -> psycopg.Connection[tuple[
     return cast("psycopg.Connection[tuple[object, ...]]", session)
 
 
-def psql_argv(psql: str, conn: Connection) -> list[str]:
-    """``psql`` reading a script from stdin: no psqlrc, quiet, stopping at the first error."""
-    return [
-        psql,
-        "--no-psqlrc",
-        "--quiet",
-        "--set=ON_ERROR_STOP=1",
-        "--no-password",
-        f"--dbname={conninfo(conn)}",
-    ]
+def stream_hasher() -> ArchiveHasher:
+    """The hasher a dump's stdout feeds (a function, so a diagnostic can stub it)."""
+    return ArchiveHasher()
 
 
-def table_queries(session: psycopg.Connection[tuple[object, ...]]) -> list[TableQuery]:
-    """One ``COPY ... ORDER BY <primary key>`` per user table visible in ``session``'s snapshot.
+def table_counts(
+    session: psycopg.Connection[tuple[object, ...]], hasher: ArchiveHasher
+) -> dict[str, int]:
+    """Row counts, in ``session``'s snapshot, of every table the archive holds data for.
 
-    Each is followed by a COPY of :func:`~strongroom.engines.tooling.end_marker` (COPY escapes
-    tabs and newlines in values, so that line cannot be a row).
+    Waits until ``hasher`` has read the archive's table of contents (pg_dump writes it before
+    any data), so exactly the tables in the dump are counted.
+
+    Raises:
+        EngineError: The dump was stopped before its table of contents was read.
     """
-    result = []
-    for oid, schema, table, columns in session.execute(_TABLES).fetchall():
-        pk = session.execute(_PRIMARY_KEY, (oid,)).fetchall()
-        order: sql.Composable
-        if pk:
-            order = sql.SQL(", ").join(
-                sql.SQL('{} COLLATE "C"').format(sql.Identifier(str(name)))
-                if collatable
-                else sql.Identifier(str(name))
-                for name, collatable in pk
-            )
+    hasher.toc_ready.wait()
+    if not hasher.toc_read:
+        raise EngineError("the dump stopped before its table of contents was read")
+    counts: dict[str, int] = {}
+    for entry in hasher.data_entries:
+        query: sql.Composable
+        if entry.name == LARGE_OBJECTS:
+            query = sql.SQL("SELECT count(*) FROM pg_catalog.pg_largeobject_metadata")
         else:
-            order = sql.SQL('t::text COLLATE "C"')
-        fields = int(cast("int", columns))
-        marker = end_marker(fields).rstrip(b"\n").split(b"\t")
-        statement = sql.SQL(
-            "COPY (SELECT * FROM {}.{} AS t ORDER BY {}) TO STDOUT;\nCOPY (SELECT {}) TO STDOUT;\n"
-        ).format(
-            sql.Identifier(str(schema)),
-            sql.Identifier(str(table)),
-            order,
-            sql.SQL(", ").join(sql.Literal(field.decode()) for field in marker),
-        )
-        result.append(TableQuery(f"{schema}.{table}", fields, statement.as_bytes(session)))
-    return result
-
-
-def table_fingerprints(
-    session: psycopg.Connection[tuple[object, ...]], client: FingerprintClient, snapshot: str
-) -> tuple[TableFingerprint, ...]:
-    """Fingerprint every user table of ``session``'s snapshot, read by ``client`` (``psql``).
-
-    The client imports ``snapshot`` (exported by ``session``, which must stay open), so it
-    reads exactly the state the dump reads, with the same pinned output settings.
-    """
-    tables = table_queries(session)
-    prefix = "".join(f"{statement};\n" for statement in _SESSION_SETTINGS) + (
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n"
-        f"SET TRANSACTION SNAPSHOT '{snapshot}';\n"
-    )
-    return client.run(tables, prefix=prefix.encode(), suffix=b"COMMIT;\n")
+            query = sql.SQL("SELECT count(*) FROM {}").format(
+                sql.Identifier(entry.namespace, entry.tag)
+            )
+        row = session.execute(query).fetchone()
+        counts[entry.name] = int(cast("int", row[0])) if row else 0
+    return counts
 
 
 class PostgresDump(RunningDump):
-    """A running ``pg_dump`` plus the fingerprints computed on its exported snapshot."""
+    """A running ``pg_dump``, its archive hasher and the row counts of its snapshot."""
 
     driver_error = psycopg.Error
 
@@ -270,7 +233,7 @@ class PostgresEngine:
     def _tool_env(self, conn: Connection) -> Iterator[tuple[dict[str, str], str | None]]:
         password = read_password(conn)
         with private_dir() as secrets:
-            extra = {"PGCONNECT_TIMEOUT": "15"}
+            extra = {"PGCONNECT_TIMEOUT": "15", "PGTZ": "UTC"}
             if password is not None:
                 extra["PGPASSFILE"] = str(
                     write_secret_file(secrets / "pgpass", pgpass_line(conn, password))
@@ -279,7 +242,7 @@ class PostgresEngine:
 
     @contextlib.contextmanager
     def dump(self, conn: Connection) -> Iterator[PostgresDump]:
-        """Start ``pg_dump -Fc -Z0`` on an exported snapshot and fingerprint that snapshot."""
+        """Start ``pg_dump -Fc -Z0`` on an exported snapshot; count rows in that snapshot."""
         pg_dump = self._tool("pg_dump")
         with self._tool_env(conn) as (env, password):
             session = connect(conn, password)
@@ -291,20 +254,18 @@ class PostgresEngine:
                 snapshot = str(row[0])
                 argv = dump_argv(pg_dump, conn, snapshot=snapshot)
                 proc = ToolProcess(argv, env=env, secrets=[password], stdout=subprocess.PIPE)
-                client: FingerprintClient | None = None
+                hasher = stream_hasher()
                 thread: threading.Thread | None = None
                 try:
-                    client = self._client(conn, env, password)
-                    future: Future[tuple[TableFingerprint, ...]] = Future()
+                    counts: Future[dict[str, int]] = Future()
                     thread = threading.Thread(
-                        target=_run_into, args=(future, session, client, snapshot), daemon=True
+                        target=_count_into, args=(counts, session, hasher), daemon=True
                     )
                     thread.start()
-                    yield PostgresDump(proc, future)
+                    yield PostgresDump(proc, hasher, counts)
                 finally:
                     proc.stop()
-                    if client is not None:
-                        client.stop()
+                    hasher.abandon()
                     if thread is not None and thread.is_alive():
                         with contextlib.suppress(psycopg.Error):
                             session.cancel_safe(timeout=5)
@@ -312,21 +273,6 @@ class PostgresEngine:
             finally:
                 with contextlib.suppress(psycopg.Error):
                     session.close()
-
-    def _client(
-        self, conn: Connection, env: Mapping[str, str], password: str | None
-    ) -> FingerprintClient:
-        """A ``psql`` waiting on stdin for the fingerprint script (:func:`table_fingerprints`)."""
-        argv = psql_argv(self._tool("psql"), conn)
-        return FingerprintClient(
-            ToolProcess(
-                argv,
-                env=env,
-                secrets=[password],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-            )
-        )
 
     def _check_tool_major(self, session: psycopg.Connection[tuple[object, ...]], tool: str) -> None:
         server_major = session.info.server_version // 10000
@@ -350,25 +296,9 @@ class PostgresEngine:
             run_restore(argv, source, env=env, secrets=[password], target=conn.describe())
 
     def fingerprints(self, conn: Connection) -> tuple[TableFingerprint, ...]:
-        """Fingerprint ``conn.database`` in one consistent read-only snapshot."""
-        with (
-            self._tool_env(conn) as (env, password),
-            contextlib.closing(connect(conn, password)) as session,
-        ):
-            client = self._client(conn, env, password)
-            try:
-                session.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                row = session.execute(b"SELECT pg_export_snapshot()").fetchone()
-                assert row is not None  # noqa: S101 - the function always returns a row
-                result = table_fingerprints(session, client, str(row[0]))
-                session.execute(b"COMMIT")
-            except psycopg.Error as exc:
-                raise EngineError(
-                    f"fingerprinting {conn.describe()} failed: {scrub(str(exc), [password])}"
-                ) from exc
-            finally:
-                client.stop()
-            return result
+        """Fingerprint ``conn.database`` as it is now: the same dump and hashing as a backup."""
+        with self.dump(conn) as dump:
+            return drain(dump)
 
     def is_empty(self, conn: Connection) -> bool:
         """True when the database has no user tables, views, sequences or functions."""
@@ -420,15 +350,14 @@ class PostgresEngine:
             return str(row[0]) if row else ""
 
 
-def _run_into(
-    future: Future[tuple[TableFingerprint, ...]],
+def _count_into(
+    future: Future[dict[str, int]],
     session: psycopg.Connection[tuple[object, ...]],
-    client: FingerprintClient,
-    snapshot: str,
+    hasher: ArchiveHasher,
 ) -> None:
-    """Compute fingerprints on the dump's snapshot; it is released only after pg_dump is done."""
+    """Count rows in the dump's snapshot; it is released only after pg_dump is done."""
     try:
-        future.set_result(table_fingerprints(session, client, snapshot))
+        future.set_result(table_counts(session, hasher))
     except BaseException as exc:  # noqa: BLE001 - handed to the reader of .fingerprints
         future.set_exception(exc)
 

@@ -8,9 +8,9 @@ Shared by every engine module (it knows no engine). The rules it enforces:
   last lines are kept, for the error message;
 * every message built from tool output passes :func:`scrub` first.
 
-It also holds the engine-neutral half of table fingerprints: :class:`FingerprintClient` runs
-the engine's own command-line client in its own process, which prints each table in its
-canonical text form, and hashes that output here in 1 MiB blocks (never row by row in Python).
+It also runs a dump (:class:`RunningDump`): its stdout feeds the engine's stream hasher (see
+:mod:`strongroom.engines.streamhash`) on every read, and its fingerprints join those hashes
+with the row counts taken in the dump's snapshot.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import fcntl
-import hashlib
 import io
 import os
 import re
@@ -29,12 +28,12 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
 from strongroom.api.erasure import ErasureDelete
 from strongroom.api.fingerprints import TableFingerprint
+from strongroom.engines.streamhash import StreamHasher, join_fingerprints
 from strongroom.errors import EngineError
 
 #: Environment variables that could carry a password into a child; always removed.
@@ -51,8 +50,6 @@ _IDENTIFIER = re.compile(r"[\w.$`-]{1,64}")
 #: Lines some tools add after an error that quote statements or rows (PostgreSQL, MariaDB).
 _DATA_LINES = re.compile(r"^\s*(DETAIL|CONTEXT|Command was|LINE \d+|QUERY|STATEMENT)\b|^-{5,}$")
 _COPY_CHUNK = 1 << 20
-#: The one field of a fingerprint client's end-of-table line (printed as-is by every client).
-_END_FIELD = b"~"
 
 
 def scrub(text: str, secrets: Sequence[str | None] = ()) -> str:
@@ -236,13 +233,22 @@ def widen_pipe(fd: int, size: int = _COPY_CHUNK) -> None:
 class TailReader(io.RawIOBase):
     """A read-only stream over a tool's stdout that remembers the first and last bytes read.
 
-    ``prefix`` holds bytes the engine already took from the stream (e.g. while waiting for the
-    tool's snapshot); they are served first, so the caller still sees the whole dump.
+    ``observer`` sees every block read, in order (the dump's stream hasher). ``prefix``
+    holds bytes the engine already took from the stream (e.g. while waiting for the tool's
+    snapshot); they are served first, so the caller still sees the whole dump.
     """
 
-    def __init__(self, inner: BinaryIO, *, prefix: bytes = b"", keep: int = 256) -> None:
+    def __init__(
+        self,
+        inner: BinaryIO,
+        *,
+        prefix: bytes = b"",
+        keep: int = 256,
+        observer: Callable[[bytes], None] | None = None,
+    ) -> None:
         super().__init__()
         self._inner = inner
+        self._observer = observer
         self._pending = prefix
         self._keep = keep
         self.head = b""
@@ -267,6 +273,8 @@ class TailReader(io.RawIOBase):
             self.eof = True
             return 0
         buffer[:n] = data
+        if self._observer is not None:
+            self._observer(data)
         if len(self.head) < self._keep:
             self.head += data[: self._keep - len(self.head)]
         self.tail = (self.tail + data)[-self._keep :]
@@ -287,23 +295,27 @@ def feed(source: BinaryIO, sink: BinaryIO) -> None:
 
 
 class RunningDump:
-    """A running dump tool plus the fingerprints of its snapshot: what both engines share.
+    """A running dump tool, its stream hasher and the row counts of its snapshot.
 
-    Subclasses add the engine's own completeness check in :meth:`check_output`, called by
-    :meth:`finish` after the output was read to the end and the tool exited 0.
+    Every block read from :attr:`stdout` feeds ``hasher`` (in the reading thread; hashlib
+    releases the GIL on large updates). ``counts`` is filled by the engine's snapshot session,
+    concurrently with the stream. Subclasses add the engine's own completeness check in
+    :meth:`check_output`, called by :meth:`finish` after the output was read to the end and
+    the tool exited 0.
     """
 
-    #: The database driver's error type raised by the fingerprint session.
+    #: The database driver's error type raised by the counting session.
     driver_error: type[Exception] = Exception
 
     def __init__(
-        self, proc: ToolProcess, fingerprints: Future[tuple[TableFingerprint, ...]]
+        self, proc: ToolProcess, hasher: StreamHasher, counts: Future[dict[str, int]]
     ) -> None:
         assert proc.proc.stdout is not None  # noqa: S101 - opened with stdout=PIPE
         self._proc = proc
-        self._reader = TailReader(cast("BinaryIO", proc.proc.stdout))
+        self._hasher = hasher
+        self._reader = TailReader(cast("BinaryIO", proc.proc.stdout), observer=hasher.feed)
         self._stdout = cast("BinaryIO", self._reader)
-        self._fingerprints = fingerprints
+        self._counts = counts
         self.pid = proc.proc.pid
 
     @property
@@ -313,14 +325,25 @@ class RunningDump:
 
     @property
     def fingerprints(self) -> tuple[TableFingerprint, ...]:
-        """Fingerprints of the dumped snapshot (waits for them)."""
+        """Row counts of the snapshot joined with the stream's hashes (after stdout's EOF).
+
+        Raises:
+            EngineError: stdout was not read to the end, the stream is malformed, the counts
+                failed, or the two table lists differ.
+        """
+        if not self._reader.eof:
+            raise EngineError(
+                f"{self._proc.tool} output was not read to the end; no fingerprints yet"
+            )
+        digests = self._hasher.finish()
         try:
-            return self._fingerprints.result()
+            counts = self._counts.result()
         except self.driver_error as exc:
             raise EngineError(
-                f"fingerprinting the dumped snapshot failed: {self._proc.scrub(str(exc))}",
+                f"counting the rows of the dumped snapshot failed: {self._proc.scrub(str(exc))}",
                 reason="DatabaseUnavailable",
             ) from exc
+        return join_fingerprints(counts, digests, tool=self._proc.tool)
 
     def finish(self) -> None:
         """Check the output was read whole, the tool exited 0, the output is complete."""
@@ -335,6 +358,18 @@ class RunningDump:
 
     def check_output(self, reader: TailReader) -> None:
         """Raise :class:`EngineError` when the tool's output is not a whole dump."""
+
+
+def drain(dump: RunningDump) -> tuple[TableFingerprint, ...]:
+    """Read a dump to its end, discarding the bytes; return its fingerprints.
+
+    This is ``Engine.fingerprints``: the same dump and the same hashing as a backup, so a
+    restored database fingerprints exactly like the snapshot it came from.
+    """
+    while dump.stdout.read(_COPY_CHUNK):
+        pass
+    dump.finish()
+    return dump.fingerprints
 
 
 def run_restore(
@@ -383,115 +418,3 @@ def erasure_failed(
     keys = sorted({v for step in deletes for v in step.values}, key=len, reverse=True)
     text = scrub(redact_values(detail), [password, *keys])
     return EngineError(f"erasure in {table} failed: {text}", reason="ErasureFailed")
-
-
-def end_marker(fields: int) -> bytes:
-    """The line a fingerprint client prints after a table of ``fields`` columns.
-
-    It has one field more than a row. Both clients escape tabs and newlines inside values, so
-    a row has exactly ``fields - 1`` tabs and the marker (``fields`` tabs, one trailing
-    newline) can occur neither inside a row nor spliced from the end of one: no data can
-    end a table early.
-    """
-    return b"\t".join([_END_FIELD] * (fields + 1)) + b"\n"
-
-
-@dataclass(frozen=True)
-class TableQuery:
-    """One table to fingerprint.
-
-    Attributes:
-        table: The name reported in the fingerprint.
-        fields: How many fields the client prints per row.
-        statement: Client input that prints the rows in canonical order, one line each, then
-            :func:`end_marker` of ``fields``.
-    """
-
-    table: str
-    fields: int
-    statement: bytes
-
-
-class FingerprintClient:
-    """An engine's command-line client printing tables, hashed here in blocks.
-
-    The client runs in its own process, so decoding rows costs the agent nothing and never
-    competes with zstd and encryption for the interpreter; the agent hashes and counts lines
-    of 1 MiB blocks. A table's fingerprint is the sha256 of the client's lines for it and
-    their count (one line per row).
-    """
-
-    def __init__(self, proc: ToolProcess) -> None:
-        assert proc.proc.stdin is not None  # noqa: S101 - opened with stdin=PIPE
-        assert proc.proc.stdout is not None  # noqa: S101 - opened with stdout=PIPE
-        self.proc = proc
-        self._stdin = cast("BinaryIO", proc.proc.stdin)
-        self._stdout = cast("io.BufferedReader", proc.proc.stdout)
-        self._pending = b""
-
-    def send(self, text: bytes) -> None:
-        """Write ``text`` to the client now (it answers while stdin stays open)."""
-        try:
-            self._stdin.write(text)
-            self._stdin.flush()
-        except OSError:
-            raise self._ended("its session start") from None
-
-    def section(self, fields: int, what: str) -> tuple[int, str]:
-        """Read up to the next :func:`end_marker` of ``fields``; return line count and sha256.
-
-        Raises:
-            EngineError: The client's output ended first (it failed or was stopped).
-        """
-        marker = end_marker(fields)
-        keep = len(marker) - 1
-        digest, lines = hashlib.sha256(), 0
-        buffer = self._pending
-        while (at := buffer.find(marker)) < 0:
-            if len(buffer) > keep:
-                done = memoryview(buffer)[: len(buffer) - keep]
-                digest.update(done)
-                lines += buffer.count(b"\n", 0, len(buffer) - keep)
-                buffer = buffer[len(buffer) - keep :]
-            block = self._stdout.read1(_COPY_CHUNK)
-            if not block:
-                raise self._ended(what)
-            buffer += block
-        digest.update(memoryview(buffer)[:at])
-        lines += buffer.count(b"\n", 0, at)
-        self._pending = buffer[at + len(marker) :]
-        return lines, digest.hexdigest()
-
-    def run(
-        self, tables: Sequence[TableQuery], *, prefix: bytes = b"", suffix: bytes = b""
-    ) -> tuple[TableFingerprint, ...]:
-        """Send ``prefix``, every table's statement and ``suffix``, then hash table by table.
-
-        A writer thread feeds the client while this thread reads, so neither pipe can fill
-        up and stall the other. The client must exit 0 after the last table.
-        """
-        script = prefix + b"".join(t.statement for t in tables) + suffix
-        writer = threading.Thread(target=feed, args=(io.BytesIO(script), self._stdin), daemon=True)
-        writer.start()
-        result = []
-        for table in tables:
-            rows, digest = self.section(table.fields, f"table {table.table}")
-            result.append(TableFingerprint(table.table, rows, digest))
-        writer.join()
-        code = self.proc.wait()
-        if code != 0:
-            raise self.proc.failure("fingerprinting", code)
-        return tuple(result)
-
-    def stop(self) -> None:
-        """Kill the client if it still runs (an abandoned dump); its reader sees the end."""
-        self.proc.stop()
-
-    def _ended(self, what: str) -> EngineError:
-        code = self.proc.wait()
-        if code != 0:
-            return self.proc.failure(f"fingerprinting ({what})", code)
-        return EngineError(
-            f"{self.proc.tool} ended before fingerprinting {what} was complete; "
-            "the fingerprints are incomplete"
-        )

@@ -1,0 +1,123 @@
+"""Hashing table data out of a dump stream as it passes: the engine-neutral half.
+
+A table's fingerprint hash is the sha256 of its data *exactly as the dump tool wrote it*, so it
+costs one pass of hashing over bytes the agent reads anyway, and no second read of the
+database. The engine modules know where a table's data starts in their tool's output
+(:mod:`strongroom.engines.pgarchive`, :mod:`strongroom.engines.sqlstream`); what they share
+is here: finding the end of a table's data with ``bytes.find`` of a terminator that cannot
+occur inside it (never a walk over rows in Python), hashing whole slices as they pass, and
+joining the hashes with the row counts taken in the dump's snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Protocol
+
+from strongroom.api.fingerprints import TableFingerprint
+from strongroom.errors import EngineError
+
+__all__ = [
+    "DumpStreamError",
+    "StreamHasher",
+    "TerminatedSection",
+    "join_fingerprints",
+]
+
+
+class DumpStreamError(EngineError):
+    """The dump tool's output is not what its format promises (truncated, garbage, unknown)."""
+
+    reason = "DumpStreamUnreadable"
+    retryable = False
+
+
+class StreamHasher(Protocol):
+    """Fed every byte of a dump in order; yields one sha256 per table at the end."""
+
+    def feed(self, data: bytes) -> None:
+        """Take the next bytes of the dump (any split of the stream gives the same result)."""
+        ...
+
+    def finish(self) -> dict[str, str]:
+        """Table name → hex sha256, once the whole dump was fed.
+
+        Raises:
+            DumpStreamError: The dump ended inside a table's data or its structure is broken.
+        """
+        ...
+
+
+class TerminatedSection:
+    """Hashes one table's data up to (not including) the first ``terminator``.
+
+    The caller guarantees the terminator cannot occur inside the data (each engine module says
+    why for its format). The last ``len(terminator) - 1`` bytes of each feed are held back
+    until the next, so a terminator split across reads is still found and never hashed.
+    """
+
+    def __init__(self, terminator: bytes) -> None:
+        self._terminator = terminator
+        self._keep = len(terminator) - 1
+        self._carry = b""
+        self.digest = hashlib.sha256()
+
+    def feed(self, data: bytes, start: int) -> int | None:
+        """Hash ``data[start:]`` up to the terminator.
+
+        Returns:
+            The offset in ``data`` just after the terminator, or ``None`` when it was not
+            there yet (everything was taken; feed the next bytes).
+        """
+        term, carry, keep = self._terminator, self._carry, self._keep
+        view = memoryview(data)[start:]
+        at = -1
+        if carry:
+            at = (carry + bytes(view[:keep])).find(term)
+        if at < 0:
+            found = data.find(term, start)
+            at = -1 if found < 0 else len(carry) + found - start
+        if at >= 0:
+            if at <= len(carry):
+                self.digest.update(carry[:at])
+            else:
+                self.digest.update(carry)
+                self.digest.update(view[: at - len(carry)])
+            self._carry = b""
+            return start + at + len(term) - len(carry)
+        if len(view) >= keep:
+            self.digest.update(carry)
+            self.digest.update(view[: len(view) - keep])
+            self._carry = bytes(view[len(view) - keep :])
+        else:
+            joined = carry + bytes(view)
+            self.digest.update(joined[: max(0, len(joined) - keep)])
+            self._carry = joined[max(0, len(joined) - keep) :]
+        return None
+
+
+def join_fingerprints(
+    counts: Mapping[str, int], digests: Mapping[str, str], *, tool: str
+) -> tuple[TableFingerprint, ...]:
+    """One fingerprint per table: its row count in the snapshot and its stream hash.
+
+    Raises:
+        EngineError: A table was counted but has no data in the dump, or the other way round
+            (never a silent skip); the message names the tables.
+    """
+    counted_only = sorted(counts.keys() - digests.keys())
+    dumped_only = sorted(digests.keys() - counts.keys())
+    if counted_only or dumped_only:
+        parts = []
+        if counted_only:
+            parts.append(f"counted in the snapshot but not in the dump: {', '.join(counted_only)}")
+        if dumped_only:
+            parts.append(f"in the dump but not counted in the snapshot: {', '.join(dumped_only)}")
+        raise EngineError(
+            f"the {tool} output and the snapshot's table list disagree ("
+            + "; ".join(parts)
+            + "); the fingerprints would be incomplete",
+            reason="FingerprintTablesDiffer",
+        )
+    return tuple(TableFingerprint(name, counts[name], digests[name]) for name in sorted(counts))
