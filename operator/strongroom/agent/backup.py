@@ -16,6 +16,7 @@ from strongroom.agent.config import AgentJob
 from strongroom.agent.context import connection, object_keys, read_dek, storage_config
 from strongroom.agent.pipeline import encrypt_stream
 from strongroom.agent.report import AgentResult
+from strongroom.api.fingerprints import FINGERPRINT_METHOD
 from strongroom.crypto.manifest import Manifest, seal, to_json
 from strongroom.crypto.stream import Header
 from strongroom.crypto.wrapping import WrappedKey
@@ -103,6 +104,7 @@ def run_backup(job: AgentJob, store: ObjectStore | None = None) -> AgentResult:
             tools=tools,
             server_version=server_version,
             tables=tables,
+            fingerprints=FINGERPRINT_METHOD,
             created=created,
             retention_deadline=job.retention_deadline,
             wrapped_keys=wrapped,

@@ -6,7 +6,9 @@ Levels build on each other (ARCHITECTURE "Verification levels"):
    authenticates, and its size and sha256 match the manifest;
 2. restorability — the dump restores into a scratch database the agent creates on the scratch
    server and always drops afterwards; the restore's wall time is the observed RTO;
-3. equivalence — table fingerprints after the restore equal those recorded at dump time.
+3. equivalence — table fingerprints after the restore equal those recorded at dump time
+   (row counts only, said in the log and the result, when the backup's hashes cannot be
+   compared: taken by an older method or by other dump tool versions).
 
 The scratch server is a sidecar container of the verify pod by default, reached over a Unix
 socket in a shared ``emptyDir``; the agent waits for it to answer (``scratch.waitSeconds``).
@@ -25,7 +27,7 @@ from strongroom.agent.config import AgentJob, Assertion, VerifyLevel
 from strongroom.agent.context import connection, object_keys, read_dek, storage_config
 from strongroom.agent.reading import OpenedBackup, check_backup, load_manifest, plaintext_of
 from strongroom.agent.report import AgentResult
-from strongroom.api.fingerprints import fingerprints_differ
+from strongroom.api.fingerprints import fingerprints_differ, hashes_not_comparable
 from strongroom.engines import Connection, Engine, engine_for
 from strongroom.errors import StrongroomError, VerificationError
 from strongroom.storage.base import ObjectStore
@@ -81,11 +83,15 @@ def run_verify(job: AgentJob, store: ObjectStore | None = None) -> AgentResult:
             }
         )
     level = result.level_reached
+    message = f"backup {job.identity.backup} verified at level {level}"
+    if level == "equivalence" and engine is not None:
+        why = hashes_not_comparable(manifest.fingerprints, manifest.tools, engine.tool_versions())
+        message += f" (row counts only: {why})" if why else ""
     return result.model_copy(
         update={
             "outcome": "succeeded",
             "reason": "Verified",
-            "message": f"backup {job.identity.backup} verified at level {level}",
+            "message": message,
             "total_seconds": round(time.monotonic() - started, 3),
         }
     )
@@ -120,16 +126,7 @@ def _restore_and_compare(
             update={"level_reached": "restorability", "restore_seconds": restore_seconds}
         )
         if job.verify.level is VerifyLevel.EQUIVALENCE:
-            actual = engine.fingerprints(target)
-            problems = fingerprints_differ(opened.manifest.tables, actual)
-            if problems:
-                result = result.model_copy(update={"mismatches": problems})
-                raise VerificationError(
-                    f"restored data differs from dump time in {len(problems)} place(s): "
-                    + "; ".join(problems[:3])
-                )
-            logs.step("equivalence", "fingerprints match", tables=len(actual))
-            result = result.model_copy(update={"level_reached": "equivalence"})
+            result = _compare(engine, target, opened, result)
         failed = _run_assertions(engine, target, job.verify.assertions)
         if failed:
             result = result.model_copy(update={"assertions_failed": failed})
@@ -143,6 +140,29 @@ def _restore_and_compare(
         engine.drop_database(admin, scratch.database)
         logs.step("scratch", "scratch database dropped", database=target.describe())
     return result
+
+
+def _compare(
+    engine: Engine, target: Connection, opened: OpenedBackup, result: AgentResult
+) -> AgentResult:
+    """Compare the restored database's fingerprints with the manifest's (equivalence level)."""
+    manifest = opened.manifest
+    why = hashes_not_comparable(manifest.fingerprints, manifest.tools, engine.tool_versions())
+    actual = engine.fingerprints(target)
+    problems = fingerprints_differ(manifest.tables, actual, rows_only=why is not None)
+    if problems:
+        result = result.model_copy(update={"mismatches": problems})
+        raise VerificationError(
+            f"restored data differs from dump time in {len(problems)} place(s): "
+            + "; ".join(problems[:3])
+        )
+    if why:
+        logs.step(
+            "equivalence", "row counts match; hashes not compared", tables=len(actual), why=why
+        )
+    else:
+        logs.step("equivalence", "fingerprints match", tables=len(actual))
+    return result.model_copy(update={"level_reached": "equivalence"})
 
 
 #: A sidecar's first answer may come from the image's short-lived initialisation server; the

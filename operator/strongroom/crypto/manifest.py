@@ -78,6 +78,9 @@ class Manifest:
         wrapped_keys: wrapped copies of the data key (not covered by the MAC).
         mac: hex HMAC-SHA256 over every other field; empty until :func:`seal`.
         dump_size: bytes of the dump itself, before compression (informative), if known.
+        fingerprints: how ``tables`` were taken (:data:`~strongroom.api.fingerprints.
+            FINGERPRINT_METHOD`); empty in manifests written before the marker existed, whose
+            hashes are not comparable with today's (stored only when set, so their MAC holds).
     """
 
     format_version: int = MANIFEST_VERSION
@@ -95,6 +98,7 @@ class Manifest:
     wrapped_keys: tuple[WrappedKey, ...] = ()
     mac: str = ""
     dump_size: int | None = None
+    fingerprints: str = ""
 
     def __post_init__(self) -> None:
         if not self.compressed:

@@ -39,12 +39,15 @@ _FIELDS = frozenset(
         "dump_size",
     }
 )
+#: Fields a manifest carries only when set (older manifests lack them; their MAC omits them).
+_OPTIONAL_FIELDS = frozenset({"fingerprints"})
 _MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 
 
 def manifest_to_dict(manifest: Manifest) -> dict[str, Any]:
-    """The JSON object form of ``manifest`` (every field, snake_case keys)."""
-    return {
+    """The JSON object form of ``manifest`` (every set field, snake_case keys)."""
+    optional = {"fingerprints": manifest.fingerprints} if manifest.fingerprints else {}
+    return optional | {
         "format_version": manifest.format_version,
         "header": manifest.header.to_dict(),
         "data_key": manifest.data_key,
@@ -130,8 +133,9 @@ def manifest_fields(raw: bytes) -> dict[str, Any]:
         raise FormatError("manifest is not UTF-8 JSON: it is damaged or not a manifest") from None
     if not isinstance(data, dict):
         raise FormatError("manifest must be a JSON object")
-    if set(data) != _FIELDS:
-        missing, unknown = sorted(_FIELDS - set(data)), sorted(set(data) - _FIELDS)
+    if not _FIELDS <= set(data) <= _FIELDS | _OPTIONAL_FIELDS:
+        missing = sorted(_FIELDS - set(data))
+        unknown = sorted(set(data) - _FIELDS - _OPTIONAL_FIELDS)
         raise FormatError(f"manifest fields differ: missing {missing}, unknown {unknown}")
     version = data["format_version"]
     if type(version) is not int or version != 1:
@@ -149,7 +153,11 @@ def manifest_fields(raw: bytes) -> dict[str, Any]:
     dump_size = data["dump_size"]
     if dump_size is not None and (type(dump_size) is not int or dump_size < 0):
         raise FormatError("manifest field dump_size must be null or a non-negative integer")
+    fingerprints = data.get("fingerprints", "")
+    if not isinstance(fingerprints, str) or ("fingerprints" in data and not fingerprints):
+        raise FormatError("manifest field fingerprints must be a non-empty string when present")
     return {
+        "fingerprints": fingerprints,
         "format_version": version,
         "header": Header.from_dict(data["header"]),
         "data_key": _string(data, "data_key"),
