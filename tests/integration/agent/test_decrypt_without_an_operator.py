@@ -25,6 +25,7 @@ def load_dump(store: Store, dump: Path, tmp: Path) -> None:
         subprocess.run(
             [
                 str(BINDIR / "pg_restore"),
+                "--single-transaction",  # each table loaded in order: fingerprints compare
                 "--no-owner",
                 "--no-privileges",
                 "--exit-on-error",
