@@ -7,14 +7,16 @@ For a generated store it measures, runs interleaved so drift hits every contende
   into the local S3 endpoint, plus a plain boto3 upload of as many random bytes (the endpoint's
   own cost);
 * the sizes: the native dump, ``zstd -3`` of it, and Strongroom's data object;
-* the parts of Strongroom's work on their own, to explain the ratios: the table fingerprints,
-  and ``zstd -3`` of the dump file;
+* the parts of Strongroom's work on their own, to explain the ratios: the two halves of the
+  table fingerprints (the dump file through the engine's stream hasher, and the row counts in
+  one snapshot), and ``zstd -3`` of the dump file;
 * the native restore of the dump into an empty database, and ``strongroom agent verify``
   (integrity pass, restore into scratch, fingerprints), plus a plain download of the object.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shlex
@@ -34,7 +36,8 @@ from tests.bench.settings import ROOT
 from tests.bench.stores import BenchStore
 from tests.support.s3 import S3Server
 
-from strongroom.engines import engine_for
+from strongroom.engines import Connection, engine_for, mysql, postgres
+from strongroom.engines.base import read_password
 from strongroom.storage.parts import part_size_for
 
 ENGINE_TITLES = {"postgresql": "PostgreSQL", "mysql": "MariaDB"}
@@ -88,15 +91,20 @@ class EngineBench:
             rows.zstd.series.add(timed.seconds)
         rows.zstd_size.series.add(int(timed.stdout.strip()))
 
-    def _fingerprints_alone(self, rows: Rows) -> None:
-        engine = engine_for(self.engine)
+    def _fingerprint_parts(self, rows: Rows) -> None:
+        """The halves of dump-time fingerprints on their own: hashing the dump, counting rows."""
         for _ in range(self.runs):
-            cpu, children = _own_cpu(), _children_cpu()
+            hasher = _stream_hasher(self.engine)
+            cpu, started = _own_cpu(), time.perf_counter()
+            with self.dump_file.open("rb") as dump:
+                while block := dump.read(MiB):
+                    hasher.feed(block)
+            hasher.finish()
+            rows.hashing.series.add(time.perf_counter() - started)
+            rows.hashing_cpu.series.add(_own_cpu() - cpu)
             started = time.perf_counter()
-            engine.fingerprints(self.store.connection)
-            rows.fingerprints.series.add(time.perf_counter() - started)
-            rows.fingerprints_cpu.series.add(_own_cpu() - cpu)
-            rows.fingerprints_client_cpu.series.add(_children_cpu() - children)
+            _count_rows(self.engine, self.store.connection, hasher)
+            rows.counts.series.add(time.perf_counter() - started)
 
     def _random_file(self, size: int) -> None:
         with self.random_file.open("wb") as out:
@@ -258,7 +266,7 @@ class EngineBench:
         ]
         try:
             self._native_dump_file(rows)
-            self._fingerprints_alone(rows)
+            self._fingerprint_parts(rows)
             last = self.backups(rows, expected_size=expected_size)
             self.restores(rows, last)
             if self.report.settings.profile:
@@ -286,10 +294,25 @@ def _own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _children_cpu() -> float:
-    """CPU of waited-for child processes (the fingerprint client once it has exited)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def _stream_hasher(engine: str) -> Any:
+    """The engine's own stream hasher, as its dump feeds it."""
+    return postgres.stream_hasher() if engine == "postgresql" else mysql.stream_hasher()
+
+
+def _count_rows(engine: str, conn: Connection, hasher: Any) -> dict[str, int]:
+    """The engine's own row counts, in one snapshot, as its dump takes them."""
+    password = read_password(conn)
+    if engine == "postgresql":
+        with contextlib.closing(postgres.connect(conn, password)) as session:
+            session.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            return postgres.table_counts(session, hasher)
+    session = mysql.connect(conn, password, raw=True)
+    try:
+        with session.cursor() as cur:
+            cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+        return mysql.table_counts(session, conn.database)
+    finally:
+        session.close()
 
 
 def _size(run: AgentRun) -> int:
