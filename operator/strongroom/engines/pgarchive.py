@@ -72,6 +72,8 @@ class _State(Enum):
     LO_OID = auto()
     LO_LENGTH = auto()
     LO_BYTES = auto()
+    SKIP_LENGTH = auto()
+    SKIP_BYTES = auto()
 
 
 _WHERE = {
@@ -81,6 +83,8 @@ _WHERE = {
     _State.LO_OID: "its large objects",
     _State.LO_LENGTH: "its large objects",
     _State.LO_BYTES: "its large objects",
+    _State.SKIP_LENGTH: "a data block that is no table's",
+    _State.SKIP_BYTES: "a data block that is no table's",
 }
 
 
@@ -131,6 +135,7 @@ class ArchiveHasher:
         self._toc_left = 0
         self._entries: dict[int, TocEntry] = {}
         self._with_data: dict[int, TocEntry] = {}
+        self._other: dict[int, TocEntry] = {}
         self._seen: set[int] = set()
         self._digests: dict[str, hashlib._Hash] = {}
         self._section: TerminatedSection | None = None
@@ -158,14 +163,16 @@ class ArchiveHasher:
                     return
                 self._end_data_block()
                 pos = end
-            elif self._state is _State.LO_BYTES:
+            elif self._state in (_State.LO_BYTES, _State.SKIP_BYTES):
                 take = min(self._lo_left, len(chunk) - pos)
-                self._lo_digest().update(memoryview(chunk)[pos : pos + take])
+                large_object = self._state is _State.LO_BYTES
+                if large_object:
+                    self._lo_digest().update(memoryview(chunk)[pos : pos + take])
                 self._lo_left -= take
                 pos += take
                 if self._lo_left:
                     return
-                self._state = _State.LO_LENGTH
+                self._state = _State.LO_LENGTH if large_object else _State.SKIP_LENGTH
             else:
                 if pos >= len(chunk) and not self._buf:
                     return
@@ -216,7 +223,7 @@ class ArchiveHasher:
 
     def _streaming(self) -> bool:
         """Whether the next bytes are taken as they come (table data, large object bytes)."""
-        return self._state in (_State.DATA, _State.LO_BYTES)
+        return self._state in (_State.DATA, _State.LO_BYTES, _State.SKIP_BYTES)
 
     def _step(self, cur: _Cursor) -> None:
         state = self._state
@@ -259,6 +266,14 @@ class ArchiveHasher:
             self._lo_digest().update(cur.buf[start : cur.pos])
             self._lo_left = length
             self._state = _State.LO_BYTES if length else _State.LO_OID
+        elif state is _State.SKIP_LENGTH:
+            length = cur.int()
+            if length < 0:
+                raise DumpStreamError("the pg_dump archive has a data chunk of length < 0")
+            self._lo_left = length
+            self._state = _State.SKIP_BYTES if length else _State.BLOCK
+            if not length:
+                self._seen_block()
 
     def _toc_done(self) -> None:
         if self._state is _State.BLOCK:
@@ -323,10 +338,17 @@ class ArchiveHasher:
         self._entries[dump_id] = entry
         if has_data and desc in (_TABLE_DATA, _BLOBS):
             self._with_data[dump_id] = entry
+        elif has_data:  # data of no table (a later pg_dump's kind): walked over, not hashed
+            self._other[dump_id] = entry
 
     def _read_block_header(self, cur: _Cursor) -> None:
         kind = cur.byte()
         dump_id = cur.int()
+        other = self._other.get(dump_id)
+        if kind == BLK_DATA and other is not None and dump_id not in self._seen:
+            self._current = other
+            self._state = _State.SKIP_LENGTH
+            return
         entry = self._with_data.get(dump_id)
         if kind not in (BLK_DATA, BLK_BLOBS):
             raise DumpStreamError(

@@ -179,3 +179,13 @@ def test_a_terminator_split_across_reads_is_found_and_never_hashed() -> None:
             end = cut + (section.feed(data[cut:], 0) or 0)
         assert end == 8
         assert section.digest.hexdigest() == hashlib.sha256(b"abc").hexdigest()
+
+
+def test_data_of_no_table_is_walked_over_not_hashed() -> None:
+    """A later pg_dump may give data to other kinds of entries; they hold no table's rows."""
+    toc = _entry(16, 10, "TABLE DATA", "public", "a", data=True)
+    toc += _entry(16, 50, "STATISTICS DATA", "public", "a", data=True)
+    block, hashed = _data_block(10, [b"1\n"])
+    other = bytes([1]) + _int(50) + _int(6) + b"\0" * 6 + _int(0)  # NUL bytes, still walked
+    archive = _header(16) + _int(2) + toc + other + block
+    assert _hash(archive) == {"public.a": hashlib.sha256(hashed).hexdigest()}
