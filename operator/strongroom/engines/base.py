@@ -2,8 +2,9 @@
 
 An engine owns three things for its database family: a consistent dump streamed from the
 tool's stdout, a restore that reads the same bytes from stdin, and the table fingerprints that
-prove a restore holds what was dumped. Everything else (compression, encryption, S3) is the
-agent's business and never engine-specific.
+prove a restore holds what was dumped (taken from that same dump stream as it is read, plus
+row counts in the dump's snapshot; see :mod:`strongroom.api.fingerprints`). Everything else
+(compression, encryption, S3) is the agent's business and never engine-specific.
 
 Passwords travel only as files: :class:`Connection` carries ``password_file``, and the tools read
 it through ``PGPASSFILE`` or ``--defaults-extra-file`` (see :mod:`strongroom.engines.secrets`),
@@ -109,8 +110,9 @@ def refuse_non_empty_target(conn: Connection, *, empty: bool, replaces: str) -> 
 class Dump(Protocol):
     """A running dump: read ``stdout`` to EOF, then call :meth:`finish`.
 
-    ``fingerprints`` describe exactly the data being dumped (same snapshot on PostgreSQL; see
-    docs/engines.md for MariaDB). Reading it may block until they have been computed.
+    Reading ``stdout`` hashes each table's data as it passes; ``fingerprints`` (after EOF)
+    join those hashes with the row counts of the dump's snapshot (the same snapshot on
+    PostgreSQL; see docs/engines.md for MariaDB). Reading it may wait for the counts.
     """
 
     @property
@@ -120,7 +122,7 @@ class Dump(Protocol):
 
     @property
     def fingerprints(self) -> tuple[TableFingerprint, ...]:
-        """Per-table row counts and content hashes of the dumped snapshot."""
+        """Per-table row counts and stream hashes of the dumped snapshot (after EOF)."""
         ...
 
     def finish(self) -> None:
@@ -147,7 +149,7 @@ class Engine(Protocol):
         ...
 
     def fingerprints(self, conn: Connection) -> tuple[TableFingerprint, ...]:
-        """Fingerprint every user table of ``conn.database`` as it is now."""
+        """Fingerprint ``conn.database`` as it is now: the engine's own dump, drained."""
         ...
 
     def is_empty(self, conn: Connection) -> bool:
