@@ -192,6 +192,17 @@ class OperatorConfig(BaseSettings):
             "Five minutes makes a forgotten database an alert within the alert's own delay."
         ),
     )
+    api_connections: int = Field(
+        default=16,
+        ge=1,
+        le=100,
+        description=(
+            "Requests the operator has in flight to the API server at once (its connection "
+            "pool). A slot due for many policies queues its creates behind these instead of "
+            "opening a TLS connection each (the client library's default is 100, each with a "
+            "256 KiB buffer and an answer being decoded); 16 keep a small control plane busy."
+        ),
+    )
     s3_max_attempts: int = Field(
         default=3,
         ge=1,

@@ -59,7 +59,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
         settings.peering.name = cfg.peering_name
         settings.peering.priority = cfg.peering_priority
         settings.peering.clusterwide = cfg.cluster_wide
-    kube = await RealKube.connect()
+    kube = await RealKube.connect(connections=cfg.api_connections)
     memo.runtime = Runtime(
         config=cfg,
         kube=kube,
