@@ -13,6 +13,7 @@ import hashlib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support.streams import fed_in_pieces
 
 from strongroom.engines.pgarchive import LARGE_OBJECTS, ArchiveHasher
 from strongroom.engines.streamhash import DumpStreamError, TerminatedSection
@@ -81,13 +82,7 @@ def _archive(
 
 
 def _hash(data: bytes, cuts: list[int] | None = None) -> dict[str, str]:
-    hasher = ArchiveHasher()
-    start = 0
-    for cut in sorted(cuts or []):
-        hasher.feed(data[start:cut])
-        start = cut
-    hasher.feed(data[start:])
-    return hasher.finish()
+    return fed_in_pieces(ArchiveHasher(), data, cuts or [])
 
 
 def _row(length: int) -> bytes:

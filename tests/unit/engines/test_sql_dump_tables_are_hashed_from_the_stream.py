@@ -12,6 +12,7 @@ import hashlib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support.streams import fed_in_pieces
 
 from strongroom.engines.sqlstream import SQLDumpHasher
 from strongroom.engines.streamhash import DumpStreamError
@@ -59,13 +60,7 @@ def _dump(tables: dict[str, list[bytes]]) -> tuple[bytes, dict[str, str]]:
 
 
 def _hash(data: bytes, cuts: list[int] | None = None) -> dict[str, str]:
-    hasher = SQLDumpHasher()
-    start = 0
-    for cut in sorted(cuts or []):
-        hasher.feed(data[start:cut])
-        start = cut
-    hasher.feed(data[start:])
-    return hasher.finish()
+    return fed_in_pieces(SQLDumpHasher(), data, cuts or [])
 
 
 def test_each_table_hashes_its_own_data_section() -> None:
