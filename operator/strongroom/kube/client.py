@@ -1,10 +1,12 @@
-"""The real :class:`~strongroom.kube.base.KubeClient` on ``kubernetes_asyncio``.
+"""The real :class:`~strongroom.kube.base.KubeClient` on plain ``aiohttp``.
 
-The only module that imports the client library. It speaks plain REST paths through the
-library's ``ApiClient`` (authentication, TLS, kubeconfig or in-cluster config), so every kind
-shares one code path. API errors become :class:`~strongroom.errors.KubeError` with the HTTP
-status and a capped message made from the API server's ``Status.message`` — never a request
-body, so a Secret we were writing can never reach a log line or an Event.
+Every call is a REST path with a JSON body, so a generated client library buys nothing here and
+cost 37.6 MiB of the operator's memory just to import (issue #4).
+:mod:`strongroom.kube.credentials` finds the server and the identity; this module sends the
+requests through one :class:`aiohttp.ClientSession` whose connector holds at most
+``connections`` connections. API errors become :class:`~strongroom.errors.KubeError` with the
+HTTP status and a capped message made from the API server's ``Status.message`` — never a
+request body, so a Secret we were writing can never reach a log line or an Event.
 """
 
 from __future__ import annotations
@@ -13,14 +15,12 @@ import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
-from kubernetes_asyncio import client as k8s
-from kubernetes_asyncio import config as k8s_config
-from kubernetes_asyncio.client.exceptions import ApiException
 
 from strongroom.errors import KubeError
+from strongroom.kube import credentials
 from strongroom.kube.base import (
     EVENTS,
     AlreadyExists,
@@ -35,6 +35,7 @@ from strongroom.kube.base import (
 
 _log = logging.getLogger(__name__)
 _MERGE = "application/merge-patch+json"
+_UNAUTHORIZED = 401
 _NOT_FOUND = 404
 _CONFLICT = 409
 _FIELD_MANAGER = "strongroom"
@@ -43,43 +44,80 @@ _FIELD_MANAGER = "strongroom"
 #: decode 100 answers at once (memray: 86 MiB of the operator's peak heap at 1,000 policies).
 #: Sixteen keep a small control plane's API server as busy as it can be.
 DEFAULT_CONNECTIONS = 16
+#: No single call of ours (one object, or one list) may hang forever on a dead connection.
+_TIMEOUT = aiohttp.ClientTimeout(total=300, sock_connect=30)
 
 
-def _message(exc: ApiException) -> str:
+class _Request(NamedTuple):
+    """One API request as sent (again, once, after a 401 with renewed credentials)."""
+
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: dict[str, str]
+    data: bytes | None
+
+
+def _message(status: int, reason: str, raw: bytes) -> str:
     """The API server's own sentence (``Status.message``), capped; never our request body."""
     try:
-        status = json.loads(exc.body or "{}")
-        text = str(status.get("message") or exc.reason or "")
+        answer = json.loads(raw or b"{}")
+        text = str(answer.get("message") or reason or status)
     except (ValueError, TypeError, AttributeError):
-        text = str(exc.reason or "")
+        text = str(reason or status)
     return capped(text)
 
 
 class RealKube:
     """A :class:`KubeClient` talking to an API server."""
 
-    def __init__(self, api: k8s.ApiClient) -> None:
-        self._api = api
+    def __init__(
+        self, creds: credentials.Credentials, first: credentials.Auth, *, connections: int
+    ) -> None:
+        self._creds = creds
+        # Kopf's own session does not read proxy variables either (its trust_env defaults to
+        # False): both clients of the operator reach the API server the same, direct, way.
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=connections, ssl=first.tls),
+            timeout=_TIMEOUT,
+            trust_env=False,
+        )
 
     @classmethod
     async def connect(
         cls, kubeconfig: Path | None = None, *, connections: int = DEFAULT_CONNECTIONS
     ) -> RealKube:
-        """Load credentials (in-cluster first, then ``kubeconfig``/``KUBECONFIG``) and connect.
+        """Load credentials (``kubeconfig`` if given, else in-cluster, else KUBECONFIG) and connect.
 
         At most ``connections`` requests are in flight at once; the others wait for a free
         connection (see :data:`DEFAULT_CONNECTIONS`).
+
+        Raises:
+            ConfigError: No credentials, or wrong ones; the message names the field and the fix.
         """
-        configuration = k8s.Configuration()
-        configuration.connection_pool_maxsize = connections
-        try:
-            k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-        except k8s_config.ConfigException:
-            await k8s_config.load_kube_config(
-                config_file=str(kubeconfig) if kubeconfig else None,
-                client_configuration=configuration,
-            )
-        return cls(k8s.ApiClient(configuration))
+        return await cls.open(credentials.load(kubeconfig), connections=connections)
+
+    @classmethod
+    async def open(
+        cls, creds: credentials.Credentials, *, connections: int = DEFAULT_CONNECTIONS
+    ) -> RealKube:
+        """Connect with ``creds`` already found (tests point them at their own files)."""
+        first = await creds.current()  # a broken token file or exec plugin fails here, early
+        _log.debug("API server %s, credentials from %s", creds.server, creds.origin)
+        return cls(creds, first, connections=connections)
+
+    async def _send(self, auth: credentials.Auth, request: _Request) -> tuple[int, str, bytes]:
+        """One request with ``auth``; its own TLS context so a new client cert gets new sockets."""
+        async with self._session.request(
+            request.method,
+            self._creds.server + request.path,
+            params=request.query,
+            data=request.data,
+            headers=request.headers | dict(auth.headers),
+            ssl=auth.tls,
+            server_hostname=self._creds.server_hostname,
+        ) as response:
+            return response.status, response.reason or "", await response.read()
 
     async def _call(
         self,
@@ -91,23 +129,25 @@ class RealKube:
         query: list[tuple[str, str]] | None = None,
         content_type: str = "application/json",
     ) -> Any:
+        request = _Request(
+            method,
+            path,
+            query or [],
+            {"Accept": "application/json", "Content-Type": content_type},
+            None if body is None else json.dumps(body, separators=(",", ":")).encode(),
+        )
         try:
-            return await self._api.call_api(
-                path,
-                method,
-                query_params=query or [],
-                header_params={"Accept": "application/json", "Content-Type": content_type},
-                body=body,
-                response_types_map={200: "object", 201: "object", 202: "object"},
-                auth_settings=["BearerToken"],
-                _return_http_data_only=True,
-            )
-        except ApiException as exc:
-            raise KubeError(f"{what}: {exc.status} {_message(exc)}", status=exc.status) from None
+            auth = await self._creds.current()
+            status, reason, raw = await self._send(auth, request)
+            if status == _UNAUTHORIZED and (renewed := await self._creds.renew(auth)):
+                status, reason, raw = await self._send(renewed, request)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise KubeError(
                 f"{what}: the API server is unreachable ({type(exc).__name__})"
             ) from None
+        if status >= 300:  # noqa: PLR2004 - HTTP: every non-2xx is an error here
+            raise KubeError(f"{what}: {status} {_message(status, reason, raw)}", status=status)
+        return json.loads(raw) if raw else None
 
     async def get(self, kind: Kind, namespace: str, name: str) -> Body | None:
         """Return the object, or ``None`` when it does not exist."""
@@ -220,4 +260,4 @@ class RealKube:
 
     async def close(self) -> None:
         """Close the HTTP session."""
-        await self._api.close()
+        await self._session.close()
