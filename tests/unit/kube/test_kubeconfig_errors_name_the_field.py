@@ -1,0 +1,201 @@
+"""A wrong kubeconfig is a ConfigError naming the field and the fix, never quoting a secret;
+credentials are looked for in a fixed order (explicit file, the pod, KUBECONFIG, ~/.kube)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from tests.support.certs import make_certs
+
+from strongroom.errors import ConfigError
+from strongroom.kube import credentials
+
+SECRET = "s3cr3t-t0ken-value"
+SERVER = "https://127.0.0.1:6443"
+
+
+def _config(cluster: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "clusters": [{"name": "c", "cluster": cluster}],
+        "users": [{"name": "u", "user": user}],
+        "contexts": [{"name": "ctx", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "ctx",
+    }
+
+
+def _write(tmp_path: Path, config: Any, name: str = "config") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+TOKEN_USER = {"token": SECRET}
+EXEC_V1 = "client.authentication.k8s.io/v1"
+
+BROKEN: list[tuple[str, Any, str]] = [
+    ("no current-context", {"clusters": []}, "has no current-context; run `kubectl config"),
+    (
+        "unknown context",
+        _config({"server": SERVER}, TOKEN_USER) | {"current-context": "elsewhere"},
+        "context 'elsewhere' is not among its contexts",
+    ),
+    (
+        "context without user",
+        _config({"server": SERVER}, TOKEN_USER)
+        | {"contexts": [{"name": "ctx", "context": {"cluster": "c"}}]},
+        "names no user; set contexts[].context.user",
+    ),
+    ("no server", _config({}, TOKEN_USER), "cluster 'c' has no server"),
+    ("server not a URL", _config({"server": "127.0.0.1"}, TOKEN_USER), "is not an http(s) URL"),
+    (
+        "proxy-url",
+        _config({"server": SERVER, "proxy-url": "http://p:3128"}, TOKEN_USER),
+        "sets proxy-url",
+    ),
+    (
+        "insecure with a CA",
+        _config(
+            {"server": SERVER, "insecure-skip-tls-verify": True, "certificate-authority": "ca"},
+            TOKEN_USER,
+        ),
+        "insecure-skip-tls-verify together with a certificate authority",
+    ),
+    (
+        "CA data not base64",
+        _config({"server": SERVER, "certificate-authority-data": "%%%"}, TOKEN_USER),
+        "certificate-authority-data is not base64",
+    ),
+    (
+        "empty user",
+        _config({"server": SERVER}, {}),
+        "user 'u' has neither token nor client certificate nor exec",
+    ),
+    (
+        "certificate without key",
+        _config({"server": SERVER}, {"client-certificate": "c.pem"}),
+        "has a client certificate without its key",
+    ),
+    (
+        "key data not base64",
+        _config({"server": SERVER}, {"client-certificate-data": "QUJD", "client-key-data": SECRET}),
+        "client-key-data is not base64",
+    ),
+    (
+        "auth-provider",
+        _config({"server": SERVER}, {"auth-provider": {"name": "gcp", "config": {}}}),
+        "uses auth-provider 'gcp', which Strongroom does not support; use an exec plugin",
+    ),
+    (
+        "basic auth",
+        _config({"server": SERVER}, {"username": "me", "password": SECRET}),
+        "uses username/password",
+    ),
+    (
+        "exec version",
+        _config({"server": SERVER}, {"exec": {"apiVersion": "v1alpha1", "command": "x"}}),
+        "exec.apiVersion 'v1alpha1' is not supported",
+    ),
+    (
+        "exec without command",
+        _config({"server": SERVER}, {"exec": {"apiVersion": EXEC_V1}}),
+        "exec has no command; set users[].user.exec.command",
+    ),
+    (
+        "exec env entry",
+        _config(
+            {"server": SERVER},
+            {"exec": {"apiVersion": EXEC_V1, "command": "x", "env": [{"name": "A"}]}},
+        ),
+        "each exec.env entry needs a name and a value",
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "message"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN])
+def test_a_broken_kubeconfig_names_the_field(tmp_path: Path, config: Any, message: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        credentials.from_kubeconfig(_write(tmp_path, config))
+    assert message in str(refused.value)
+    assert SECRET not in str(refused.value)
+
+
+def test_unreadable_or_invalid_yaml_says_where_but_never_quotes_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot be read"):
+        credentials.from_kubeconfig(tmp_path / "missing")
+    broken = tmp_path / "broken"
+    broken.write_text(f"users:\n- user:\n    token: {SECRET}\n  bad: [\n")
+    with pytest.raises(ConfigError, match="is not valid YAML at line") as refused:
+        credentials.from_kubeconfig(broken)
+    assert SECRET not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("not json", "did not print an ExecCredential as JSON"),
+        ({"apiVersion": EXEC_V1, "kind": "Other"}, "whose kind is not ExecCredential"),
+        (
+            {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential"},
+            "make user.exec.apiVersion match the plugin",
+        ),
+        (
+            {"apiVersion": EXEC_V1, "kind": "ExecCredential", "status": {}},
+            "gave neither status.token nor status.clientCertificateData",
+        ),
+        (
+            {
+                "apiVersion": EXEC_V1,
+                "kind": "ExecCredential",
+                "status": {"token": SECRET, "expirationTimestamp": "tomorrow"},
+            },
+            "status.expirationTimestamp 'tomorrow', which is not RFC 3339",
+        ),
+    ],
+)
+async def test_a_wrong_exec_credential_names_the_field(
+    tmp_path: Path, answer: Any, message: str
+) -> None:
+    printed = tmp_path / "answer"
+    printed.write_text(answer if isinstance(answer, str) else json.dumps(answer))
+    user = {"exec": {"apiVersion": EXEC_V1, "command": "cat", "args": [str(printed)]}}
+    creds = credentials.from_kubeconfig(_write(tmp_path, _config({"server": SERVER}, user)))
+    with pytest.raises(ConfigError) as refused:
+        await creds.current()
+    assert message in str(refused.value)
+    assert SECRET not in str(refused.value)
+
+
+@pytest.fixture
+def pod(tmp_path: Path) -> Path:
+    """A ServiceAccount mount: token and a real CA certificate."""
+    mount = tmp_path / "serviceaccount"
+    mount.mkdir()
+    (mount / "ca.crt").write_bytes(make_certs(tmp_path / "pki").ca_cert.read_bytes())
+    (mount / "token").write_text(SECRET)
+    return mount
+
+
+def test_credentials_come_from_the_flag_then_the_pod_then_kubeconfig_then_home(
+    tmp_path: Path, pod: Path
+) -> None:
+    flag = _write(tmp_path, _config({"server": "https://flag:1"}, TOKEN_USER), "flag")
+    listed = _write(tmp_path, _config({"server": "https://listed:1"}, TOKEN_USER), "listed")
+    home = tmp_path / "home"
+    (home / ".kube").mkdir(parents=True)
+    _write(home / ".kube", _config({"server": "https://home:1"}, TOKEN_USER))
+    in_pod = {"KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"}
+    env = {"HOME": str(home), "KUBECONFIG": f"{listed}:{flag}"} | in_pod
+
+    def server(kubeconfig: Path | None, environ: dict[str, str], mount: Path = pod) -> str:
+        return credentials.load(kubeconfig, environ=environ, service_account_dir=mount).server
+
+    assert server(flag, env) == "https://flag:1"
+    assert server(None, env) == "https://[fd00::1]:443"
+    assert server(None, env, tmp_path / "no-mount") == "https://listed:1"
+    assert server(None, {"HOME": str(home)}) == "https://home:1"
+    with pytest.raises(ConfigError, match="pass --kubeconfig or set KUBECONFIG"):
+        server(None, {"HOME": str(tmp_path)})
