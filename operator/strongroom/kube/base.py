@@ -1,8 +1,8 @@
 """The ``KubeClient`` port: the few Kubernetes calls the controller makes, and their outcomes.
 
 Why a port (httpx's ``BaseTransport`` is the model): controller tests run against the in-memory
-:class:`~strongroom.kube.fake.FakeKube`, and only :mod:`strongroom.kube.client` imports
-``kubernetes_asyncio``. The port is resource-generic — a :class:`Kind` names the API path — so
+:class:`~strongroom.kube.fake.FakeKube`, and only :mod:`strongroom.kube.client` does HTTP
+(``aiohttp``). The port is resource-generic — a :class:`Kind` names the API path — so
 Backups, Jobs, Secrets, ServiceAccounts and ConfigMaps share five verbs. ``create`` returns
 :class:`AlreadyExists` as a value rather than raising: meeting our own deterministic name is the
 normal case after a restart (RELIABILITY F1/F7), not an error.

@@ -87,7 +87,7 @@ class RealKube:
     async def connect(
         cls, kubeconfig: Path | None = None, *, connections: int = DEFAULT_CONNECTIONS
     ) -> RealKube:
-        """Load credentials (``kubeconfig`` if given, else in-cluster, else KUBECONFIG) and connect.
+        """Load credentials (in-cluster first, then ``kubeconfig``/``KUBECONFIG``) and connect.
 
         At most ``connections`` requests are in flight at once; the others wait for a free
         connection (see :data:`DEFAULT_CONNECTIONS`).

@@ -3,10 +3,10 @@
 Replaces a whole client library's loaders (issue #4: importing ``kubernetes_asyncio.client``
 alone cost 37.6 MiB). :func:`load` looks, in this order, at
 
-1. an explicit ``kubeconfig`` argument (``--kubeconfig``): asked for by a person, so it wins;
-2. the pod's ServiceAccount (``KUBERNETES_SERVICE_HOST``/``_PORT`` and ``token``/``ca.crt``);
-3. ``KUBECONFIG`` (the first file of a colon-separated list; files are not merged), else
-   ``~/.kube/config``.
+1. the pod's ServiceAccount (``KUBERNETES_SERVICE_HOST``/``_PORT`` and ``token``/``ca.crt``),
+   as before and as ``docs/report.md`` promises: in a pod, the pod's identity is used;
+2. the ``kubeconfig`` argument (``--kubeconfig``), else ``KUBECONFIG`` (the first file of a
+   colon-separated list; files are not merged), else ``~/.kube/config``.
 
 From a kubeconfig only the current context is read: its cluster's ``server``,
 ``certificate-authority``/``-data``, ``insecure-skip-tls-verify`` and ``tls-server-name``, and
@@ -332,17 +332,17 @@ def load(
     environ: Mapping[str, str] | None = None,
     service_account_dir: Path = SERVICE_ACCOUNT_DIR,
 ) -> Credentials:
-    """Find credentials: ``kubeconfig`` if given, else in-cluster, else KUBECONFIG or ~/.kube.
+    """Find credentials: in-cluster, else ``kubeconfig``, else KUBECONFIG, else ~/.kube/config.
 
     Raises:
         ConfigError: None is found, or one is wrong; the message names the field and the fix.
     """
     env = os.environ if environ is None else environ
-    if kubeconfig is not None:
-        return from_kubeconfig(kubeconfig)
     host, port = env.get("KUBERNETES_SERVICE_HOST"), env.get("KUBERNETES_SERVICE_PORT")
     if host and port and (service_account_dir / "token").is_file():
         return in_cluster(host, port, service_account_dir)
+    if kubeconfig is not None:
+        return from_kubeconfig(kubeconfig)
     listed = [p for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
     if listed:
         return from_kubeconfig(Path(listed[0]))

@@ -1,5 +1,5 @@
 """A wrong kubeconfig is a ConfigError naming the field and the fix, never quoting a secret;
-credentials are looked for in a fixed order (explicit file, the pod, KUBECONFIG, ~/.kube)."""
+credentials are looked for in a fixed order (the pod, the flag, KUBECONFIG, ~/.kube)."""
 
 from __future__ import annotations
 
@@ -179,7 +179,7 @@ def pod(tmp_path: Path) -> Path:
     return mount
 
 
-def test_credentials_come_from_the_flag_then_the_pod_then_kubeconfig_then_home(
+def test_credentials_come_from_the_pod_then_the_flag_then_kubeconfig_then_home(
     tmp_path: Path, pod: Path
 ) -> None:
     flag = _write(tmp_path, _config({"server": "https://flag:1"}, TOKEN_USER), "flag")
@@ -193,8 +193,8 @@ def test_credentials_come_from_the_flag_then_the_pod_then_kubeconfig_then_home(
     def server(kubeconfig: Path | None, environ: dict[str, str], mount: Path = pod) -> str:
         return credentials.load(kubeconfig, environ=environ, service_account_dir=mount).server
 
-    assert server(flag, env) == "https://flag:1"
-    assert server(None, env) == "https://[fd00::1]:443"
+    assert server(flag, env) == "https://[fd00::1]:443"
+    assert server(flag, env, tmp_path / "no-mount") == "https://flag:1"
     assert server(None, env, tmp_path / "no-mount") == "https://listed:1"
     assert server(None, {"HOME": str(home)}) == "https://home:1"
     with pytest.raises(ConfigError, match="pass --kubeconfig or set KUBECONFIG"):
