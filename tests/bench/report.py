@@ -17,6 +17,8 @@ from tests.bench.machine import Machine
 from tests.bench.measure import Series
 from tests.bench.settings import BenchSettings
 
+from strongroom.agent.pipeline import ZSTD_LEVEL
+
 MiB = 1024 * 1024
 #: How the figures were taken and what they do not say; rendered under "Method".
 METHOD = (
@@ -28,7 +30,8 @@ METHOD = (
     ),
     (
         "Strongroom's backup is the real agent code (`strongroom.agent.backup.run_backup`: engine "
-        "dump with dump-time fingerprints, zstd level 3, Tink AES256_GCM_HKDF_1MB encryption, "
+        f"dump with dump-time fingerprints, zstd level {ZSTD_LEVEL}, Tink AES256_GCM_HKDF_1MB "
+        "encryption, "
         "sha256, multipart part buffering). The null sink discards the parts; the S3 sink is "
         "`strongroom agent backup` against a local moto server over HTTP."
     ),
