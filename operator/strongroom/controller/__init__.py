@@ -5,6 +5,8 @@ Importing this package registers every handler. Every reaction, in one place:
 * ``@kopf.on.startup`` :func:`startup.configure` — Kopf settings (own finalizer and annotation
   prefixes, posting level, watch timeouts, peering), API and S3 ports, /metrics and /healthz.
 * ``@kopf.on.cleanup`` :func:`startup.shut_down` — close the API session, stop /metrics.
+* ``@kopf.on.login`` :func:`startup.login` — Kopf logs in as our client does
+  (:mod:`strongroom.kube.credentials`: in-cluster by ``KUBERNETES_SERVICE_HOST``, exec plugins).
 * ``@kopf.on.create/update(spec)/resume`` BackupPolicy :func:`policies.policy_changed` —
   validate what the schema cannot (time zone, RPO vs schedule, Secrets and keys, bucket) and
   reconcile at once.

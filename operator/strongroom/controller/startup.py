@@ -9,12 +9,14 @@ Kopf settings, and why each:
   our secret-free error message — never an INFO line that could quote a body;
 * watch ``server_timeout``/``client_timeout`` and ``inactivity_timeout`` so a silently dead
   watch is re-established (nolar/kopf #585, #955, #1120) (F9);
-* peering standalone unless a peering name is configured (HA replicas with priorities).
+* peering standalone unless a peering name is configured (HA replicas with priorities);
+* a login handler, so Kopf and :class:`~strongroom.kube.client.RealKube` log in the same way.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from typing import Any
 
 import kopf
@@ -35,6 +37,20 @@ def _kms_factory(spec: BackupPolicySpec) -> Any:
         region=spec.encryption.kms_region or spec.storage.region,
         endpoint_url=spec.storage.endpoint,
     )
+
+
+@kopf.on.login()
+async def login(**_: Any) -> kopf.ConnectionInfo:
+    """Log Kopf in exactly as our own client (pod IP and rotating token, or exec plugins).
+
+    Without this Kopf falls back to its minimal loaders: in a pod they dial
+    ``kubernetes.default.svc`` (cluster DNS, not ``KUBERNETES_SERVICE_HOST``), and from a
+    kubeconfig they know no exec plugin. Kopf calls this again after a 401 or at ``expiration``,
+    which re-reads a rotated token or re-runs the plugin.
+    """
+    from strongroom.kube.credentials import load  # noqa: PLC0415 - with the client, lazily
+
+    return kopf.ConnectionInfo(**asdict(await load().login()))
 
 
 @kopf.on.startup()

@@ -32,7 +32,7 @@ import os
 import ssl
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,20 +50,48 @@ _EXEC_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.
 EXEC_TIMEOUT = 120.0
 
 
-@dataclass(frozen=True, eq=False)
-class Auth:
-    """One identity as sent: the headers of every request and the TLS context (client cert).
-
-    Compared by identity: a source hands out the same object until its credential changes, so
-    a 401 tells by ``is`` whether the credential that failed is still the current one.
-    """
-
-    headers: Mapping[str, str]
-    tls: ssl.SSLContext
-
-
 #: A client certificate and key: as files, or as PEM bytes (``-data`` fields, exec plugins).
 _CertSource = tuple[Path, Path] | tuple[bytes, bytes]
+
+
+@dataclass(frozen=True, eq=False)
+class Auth:
+    """One identity as sent: a bearer token and/or a client certificate in a TLS context.
+
+    Compared by identity: a source hands out the same object until its credential changes, so
+    a 401 tells by ``is`` whether the credential that failed is still the current one. The
+    secret fields stay out of ``repr``.
+    """
+
+    tls: ssl.SSLContext = field(repr=False)
+    token: str | None = field(default=None, repr=False)
+    cert: _CertSource | None = field(default=None, repr=False)
+    expires: datetime | None = None
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The ``Authorization`` header, if there is a token."""
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+
+@dataclass(frozen=True)
+class Login:
+    """The current identity as plain fields (PEM text), for Kopf's own client to use too.
+
+    Kopf's fallback logins know neither exec plugins nor ``KUBERNETES_SERVICE_HOST`` (they dial
+    ``kubernetes.default.svc``, which needs cluster DNS), so the controller hands it this.
+    """
+
+    server: str
+    ca_path: str | None = None
+    ca_data: str | None = None
+    insecure: bool = False
+    token: str | None = field(default=None, repr=False)
+    certificate_path: str | None = None
+    certificate_data: str | None = field(default=None, repr=False)
+    private_key_path: str | None = None
+    private_key_data: str | None = field(default=None, repr=False)
+    expiration: datetime | None = None
 
 
 class _Source(Protocol):
@@ -138,10 +166,10 @@ class _FixedAuth:
 class _TokenFile:
     """A bearer token in a file, re-read whenever the file changes (bound tokens rotate)."""
 
-    def __init__(self, path: Path, tls: ssl.SSLContext, field: str) -> None:
+    def __init__(self, path: Path, fixed: Auth, what: str) -> None:
         self._path = path
-        self._tls = tls
-        self._field = field
+        self._fixed = fixed
+        self._field = what
         self._seen: tuple[int, int, int] | None = None
         self._auth: Auth | None = None
 
@@ -159,8 +187,8 @@ class _TokenFile:
             ) from None
         if not token:
             raise ConfigError(f"{self._field} {self._path} is empty; it must hold a bearer token")
-        if self._auth is None or self._auth.headers["Authorization"] != f"Bearer {token}":
-            self._auth = Auth({"Authorization": f"Bearer {token}"}, self._tls)
+        if self._auth is None or self._auth.token != token:
+            self._auth = Auth(self._fixed.tls, token, self._fixed.cert)
         self._seen = signature
         return self._auth
 
@@ -255,10 +283,9 @@ class _Exec:
             )
         token, cert, expires = _exec_credential(stdout, plugin.api_version, what)
         tls = self._fixed.tls if cert is None else self._tls.context(cert)
-        headers = dict(self._fixed.headers)
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        self._auth = Auth(headers, tls)
+        self._auth = Auth(
+            tls, token or self._fixed.token, cert or self._fixed.cert, expires=expires
+        )
         self._expires = expires
         _log.debug("%s gave a credential until %s", what, expires or "it is refused")
 
@@ -310,12 +337,19 @@ class Credentials:
     """The API server's URL and the current identity to send it, renewed when it changes."""
 
     def __init__(
-        self, server: str, source: _Source, *, origin: str, server_hostname: str | None = None
+        self,
+        server: str,
+        source: _Source,
+        trust: _Tls,
+        *,
+        origin: str,
+        server_hostname: str | None = None,
     ) -> None:
         self.server = server.rstrip("/")
         self.origin = origin
         self.server_hostname = server_hostname
         self._source = source
+        self._trust = trust
 
     async def current(self) -> Auth:
         """The identity to send now (re-reads a changed token file, re-runs an expired plugin)."""
@@ -324,6 +358,31 @@ class Credentials:
     async def renew(self, failed: Auth) -> Auth | None:
         """After a 401 with ``failed``: a new identity worth one retry, or ``None``."""
         return await self._source.renew(failed)
+
+    async def login(self) -> Login:
+        """The current identity as plain fields (see :class:`Login`)."""
+        auth = await self.current()
+        trust = self._trust
+        files: tuple[str, str] | None = None
+        data: tuple[str, str] | None = None
+        if auth.cert is not None:
+            cert, key = auth.cert
+            if isinstance(cert, Path) and isinstance(key, Path):
+                files = (str(cert), str(key))
+            elif isinstance(cert, bytes) and isinstance(key, bytes):
+                data = (cert.decode("ascii"), key.decode("ascii"))
+        return Login(
+            server=self.server,
+            ca_path=str(trust.ca_file) if trust.ca_file else None,
+            ca_data=trust.ca_data,
+            insecure=trust.insecure,
+            token=auth.token,
+            certificate_path=files[0] if files else None,
+            private_key_path=files[1] if files else None,
+            certificate_data=data[0] if data else None,
+            private_key_data=data[1] if data else None,
+            expiration=auth.expires,
+        )
 
 
 def load(
@@ -366,9 +425,11 @@ def in_cluster(host: str, port: str, directory: Path = SERVICE_ACCOUNT_DIR) -> C
             "(automountServiceAccountToken: true) or pass a kubeconfig"
         )
     bracketed = f"[{host}]" if ":" in host else host
-    tls = _Tls(ca_file=ca).context()
-    source = _TokenFile(directory / "token", tls, "in-cluster token file")
-    return Credentials(f"https://{bracketed}:{port}", source, origin="in-cluster ServiceAccount")
+    trust = _Tls(ca_file=ca)
+    source = _TokenFile(directory / "token", Auth(trust.context()), "in-cluster token file")
+    return Credentials(
+        f"https://{bracketed}:{port}", source, trust, origin="in-cluster ServiceAccount"
+    )
 
 
 def _mapping(value: Any, field: str, path: Path) -> dict[str, Any]:
@@ -427,11 +488,11 @@ def from_kubeconfig(path: Path) -> Credentials:
             f"kubeconfig {path} has no current-context; run `kubectl config use-context NAME`"
         )
     context = _named(config, "contexts", str(context_name), path)
-    for field in ("cluster", "user"):
-        if not context.get(field):
+    for key in ("cluster", "user"):
+        if not context.get(key):
             raise ConfigError(
-                f"kubeconfig {path}: context {context_name!r} names no {field}; set "
-                f"contexts[].context.{field}"
+                f"kubeconfig {path}: context {context_name!r} names no {key}; set "
+                f"contexts[].context.{key}"
             )
     cluster_name, user_name = str(context["cluster"]), str(context["user"])
     cluster = _named(config, "clusters", cluster_name, path)
@@ -443,6 +504,7 @@ def from_kubeconfig(path: Path) -> Credentials:
     return Credentials(
         server,
         source,
+        tls,
         origin=f"kubeconfig {path} (context {context_name!r})",
         server_hostname=str(cluster["tls-server-name"]) if cluster.get("tls-server-name") else None,
     )
@@ -544,14 +606,12 @@ def _user_source(user: dict[str, Any], name: str, tls: _Tls, base: Path) -> _Sou
             "a client certificate or an exec plugin"
         )
     cert = _client_cert(user, where, base)
-    context = tls.context(cert)
     token = user.get("token")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    fixed = Auth(headers, context)
+    fixed = Auth(tls.context(cert), str(token) if token else None, cert)
     if user.get("exec"):
         return _Exec(_exec_plugin(user["exec"], name, where, base), tls, fixed)
     if user.get("tokenFile"):
-        return _TokenFile(_file(user["tokenFile"], base), context, f"{where}: tokenFile")
+        return _TokenFile(_file(user["tokenFile"], base), fixed, f"{where}: tokenFile")
     if not token and cert is None:
         raise ConfigError(
             f"{where} has neither token nor client certificate nor exec; add one of "
