@@ -147,7 +147,10 @@ class RealKube:
             ) from None
         if status >= 300:  # noqa: PLR2004 - HTTP: every non-2xx is an error here
             raise KubeError(f"{what}: {status} {_message(status, reason, raw)}", status=status)
-        return json.loads(raw) if raw else None
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            raise KubeError(f"{what}: {status} but the answer is not JSON") from None
 
     async def get(self, kind: Kind, namespace: str, name: str) -> Body | None:
         """Return the object, or ``None`` when it does not exist."""

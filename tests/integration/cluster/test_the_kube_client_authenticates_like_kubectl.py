@@ -185,11 +185,15 @@ async def _whoami_or_raise(path: Path) -> str:
         return await whoami(kube) or ""
 
 
-@pytest.fixture
-def plugin(tmp_path: Path) -> Callable[[list[dict[str, Any]]], Path]:
-    """Write an exec plugin answering ``plan`` next to the kubeconfigs; return its run log."""
+#: Writes the exec plugin answering ``plan`` and a kubeconfig of ``version`` that runs it.
+Plugin = Callable[[list[dict[str, Any]], str], tuple[Path, Path]]
 
-    def make(plan: list[dict[str, Any]]) -> Path:
+
+@pytest.fixture
+def plugin(trusted: dict[str, Any], tmp_path: Path) -> Plugin:
+    """Return ``make(plan, version) -> (kubeconfig, run log)``; the log is emptied each time."""
+
+    def make(plan: list[dict[str, Any]], version: str) -> tuple[Path, Path]:
         script = tmp_path / "bin" / "plugin.py"
         script.parent.mkdir(exist_ok=True)
         script.write_text(PLUGIN.format(python=sys.executable))
@@ -197,33 +201,26 @@ def plugin(tmp_path: Path) -> Callable[[list[dict[str, Any]]], Path]:
         (tmp_path / "plan.json").write_text(json.dumps(plan))
         runs = tmp_path / "runs.log"
         runs.unlink(missing_ok=True)
-        return runs
+        user = {
+            "exec": {
+                "apiVersion": version,
+                "command": "./bin/plugin.py",  # relative to the kubeconfig, as client-go has it
+                "args": [str(tmp_path / "plan.json"), str(runs), version],
+                "env": [{"name": "PLUGIN_ENV", "value": "from-kubeconfig"}],
+            }
+        }
+        return _write_kubeconfig(tmp_path / "exec.kubeconfig", trusted, user), runs
 
     return make
 
 
-def _exec_user(version: str, tmp_path: Path) -> dict[str, Any]:
-    return {
-        "exec": {
-            "apiVersion": version,
-            "command": "./bin/plugin.py",  # relative to the kubeconfig, as client-go resolves it
-            "args": [str(tmp_path / "plan.json"), str(tmp_path / "runs.log"), version],
-            "env": [{"name": "PLUGIN_ENV", "value": "from-kubeconfig"}],
-        }
-    }
-
-
 async def test_an_exec_plugins_token_is_kept_until_it_expires_then_fetched_again(
-    cluster: LocalCluster,
-    namespace: str,
-    trusted: dict[str, Any],
-    tmp_path: Path,
-    plugin: Callable[[list[dict[str, Any]]], Path],
+    cluster: LocalCluster, namespace: str, plugin: Plugin
 ) -> None:
-    version = "client.authentication.k8s.io/v1"
-    runs = plugin([{"token": _token(cluster, namespace, "execer"), "ttl": 3}])
-    path = _write_kubeconfig(tmp_path / "exec.kubeconfig", trusted, _exec_user(version, tmp_path))
-    async with _client(credentials.load(path)) as kube:
+    token = _token(cluster, namespace, "execer")
+    path, runs = plugin([{"token": token, "ttl": 3}], "client.authentication.k8s.io/v1")
+    creds = credentials.load(path)
+    async with _client(creds) as kube:
         # Three requests within the token's lifetime run the plugin once, with its env
         for _ in range(3):
             assert await whoami(kube) == _account(namespace, "execer")
@@ -236,26 +233,26 @@ async def test_an_exec_plugins_token_is_kept_until_it_expires_then_fetched_again
         await asyncio.sleep(3.5)
         assert await whoami(kube) == _account(namespace, "execer")
         assert len(runs.read_text().splitlines()) == 2
+        # Kopf is handed the same token, with its expiry so that it logs in again in time
+        login = await creds.login()
+        assert login.token == token
+        assert login.expiration is not None
+        assert len(runs.read_text().splitlines()) == 2
 
 
 async def test_an_exec_plugin_runs_once_more_after_a_401_and_may_give_a_certificate(
-    cluster: LocalCluster,
-    namespace: str,
-    trusted: dict[str, Any],
-    tmp_path: Path,
-    plugin: Callable[[list[dict[str, Any]]], Path],
+    cluster: LocalCluster, namespace: str, plugin: Plugin
 ) -> None:
     version = "client.authentication.k8s.io/v1beta1"
-    path = _write_kubeconfig(tmp_path / "exec.kubeconfig", trusted, _exec_user(version, tmp_path))
     # A token the API server refuses (no expiry given), then a good one: one 401, one re-run
     real = {"token": _token(cluster, namespace, "execer")}
-    runs = plugin([{"token": "revoked"}, real])
+    path, runs = plugin([{"token": "revoked"}, real], version)
     async with _client(credentials.load(path)) as kube:
         assert await whoami(kube) == _account(namespace, "execer")
         assert await whoami(kube) == _account(namespace, "execer")
     assert len(runs.read_text().splitlines()) == 2
     # A plugin that keeps answering a refused token: the 401 comes back after one re-run
-    runs = plugin([{"token": "revoked"}])
+    path, runs = plugin([{"token": "revoked"}], version)
     async with _client(credentials.load(path)) as kube:
         with pytest.raises(KubeError) as refused:
             await kube.list(CONFIG_MAPS, namespace)
@@ -266,7 +263,7 @@ async def test_an_exec_plugin_runs_once_more_after_a_401_and_may_give_a_certific
         "clientCertificateData": cluster.certs.admin_cert.read_text(),
         "clientKeyData": cluster.certs.admin_key.read_text(),
     }
-    plugin([pem])
+    path, _ = plugin([pem], version)
     assert await _whoami_or_raise(path) == "admin"
 
 

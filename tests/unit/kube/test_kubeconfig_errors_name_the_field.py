@@ -199,3 +199,22 @@ def test_credentials_come_from_the_pod_then_the_flag_then_kubeconfig_then_home(
     assert server(None, {"HOME": str(home)}) == "https://home:1"
     with pytest.raises(ConfigError, match="pass --kubeconfig or set KUBECONFIG"):
         server(None, {"HOME": str(tmp_path)})
+
+
+async def test_kopf_is_handed_the_same_identity_and_never_a_secret_in_a_repr(
+    tmp_path: Path, pod: Path
+) -> None:
+    certs = make_certs(tmp_path / "own")
+    user = {"client-certificate": str(certs.admin_cert), "client-key": str(certs.admin_key)}
+    cluster = {"server": SERVER, "certificate-authority": str(certs.ca_cert)}
+    by_files = await credentials.from_kubeconfig(_write(tmp_path, _config(cluster, user))).login()
+    assert (by_files.server, by_files.ca_path) == (SERVER, str(certs.ca_cert))
+    assert (by_files.certificate_path, by_files.private_key_path) == (
+        str(certs.admin_cert),
+        str(certs.admin_key),
+    )
+    in_pod = await credentials.in_cluster("10.0.0.1", "443", pod).login()
+    assert (in_pod.server, in_pod.token) == ("https://10.0.0.1:443", SECRET)
+    assert in_pod.ca_path == str(pod / "ca.crt")
+    assert SECRET not in repr(in_pod)
+    assert SECRET not in repr(await credentials.in_cluster("10.0.0.1", "443", pod).current())
