@@ -102,7 +102,7 @@ class _Source(Protocol):
 
 @dataclass(frozen=True)
 class _Tls:
-    """The cluster half of TLS: whom to trust, and optionally the client's own certificate."""
+    """The cluster half of TLS: whom to trust; :meth:`context` adds a client certificate."""
 
     ca_file: Path | None = None
     ca_data: str | None = None
@@ -169,7 +169,7 @@ class _TokenFile:
     def __init__(self, path: Path, fixed: Auth, what: str) -> None:
         self._path = path
         self._fixed = fixed
-        self._field = what
+        self._what = what
         self._seen: tuple[int, int, int] | None = None
         self._auth: Auth | None = None
 
@@ -182,11 +182,11 @@ class _TokenFile:
             token = self._path.read_text().strip()
         except OSError as exc:
             raise ConfigError(
-                f"{self._field} {self._path} cannot be read ({exc.strerror}); "
+                f"{self._what} {self._path} cannot be read ({exc.strerror}); "
                 "check that the file exists and is readable"
             ) from None
         if not token:
-            raise ConfigError(f"{self._field} {self._path} is empty; it must hold a bearer token")
+            raise ConfigError(f"{self._what} {self._path} is empty; it must hold a bearer token")
         if self._auth is None or self._auth.token != token:
             self._auth = Auth(self._fixed.tls, token, self._fixed.cert)
         self._seen = signature
