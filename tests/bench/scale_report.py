@@ -190,7 +190,6 @@ def render(runs: list[Figures], machine: Machine, cost: StoreCost) -> str:
     stopped = any(f.guard_tripped_after is not None for f in runs)
     peak_ok = not stopped and _median(peaks) <= PEAK_TARGET_MIB
     p99_ok = len(p99s) == len(runs) and _median(p99s) <= P99_TARGET_S
-    loads = [f.load_before[0] for f in runs] + [f.load_after[0] for f in runs]
     # The run itself loads the machine (API server, etcd, operator): judge others by "before".
     busy = max(f.load_before[0] for f in runs) > machine.cores / 2
     levels: Counter[str] = Counter()
@@ -210,10 +209,11 @@ def render(runs: list[Figures], machine: Machine, cost: StoreCost) -> str:
         f"for {SLOT_MINUTES} minutes from {FIRST_SLOT_AFTER.seconds // 60} minutes after the "
         f"first apply (RPO {FLEET_RPO}), on {machine.cpu}, {machine.cores} cores, "
         f"{machine.memory_gib:.1f} GiB, Linux {machine.kernel}. One-minute load average "
-        f"{min(loads):.2f}-{max(loads):.2f} before and after the runs"
+        "before each run: "
+        + ", ".join(f"{f.load_before[0]:.2f}" for f in runs)
         + (
-            ": other work was running on this shared machine, so CPU and delay figures are "
-            "inflated by it."
+            "; above 1, other work had used the machine just before that run, which inflates "
+            "its CPU and delay figures."
             if busy
             else " (the machine was otherwise idle)."
         ),
