@@ -199,8 +199,9 @@ class OperatorConfig(BaseSettings):
         description=(
             "Requests the operator has in flight to the API server at once (its connection "
             "pool). A slot due for many policies queues its creates behind these instead of "
-            "opening a TLS connection each (the client library's default is 100, each with a "
-            "256 KiB buffer and an answer being decoded); 16 keep a small control plane busy."
+            "opening a TLS connection each (256 KiB of buffer and an answer being decoded per "
+            "connection). Fewer bound that burst; more start a large fleet's slots sooner "
+            "(1,000 policies: slot p99 4.6-8.8 s with 16, 3.7 s with 100; docs/operator.md)."
         ),
     )
     s3_max_attempts: int = Field(
