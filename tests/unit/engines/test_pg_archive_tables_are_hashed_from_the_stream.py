@@ -2,7 +2,7 @@
 
 The archives here are written the way ``pg_backup_archiver.c``/``pg_backup_custom.c`` write
 them to a pipe (header, table of contents, data blocks of one chunk per row), for each
-archive version of PostgreSQL 12 to 17; the real ``pg_dump`` is covered by the integration
+archive version of pg_dump 9.5 to 17; the real ``pg_dump`` is covered by the integration
 tests.
 """
 
@@ -99,7 +99,7 @@ AWKWARD = {
 }
 
 
-@pytest.mark.parametrize("minor", [14, 15, 16])
+@pytest.mark.parametrize("minor", [12, 13, 14, 15, 16])
 def test_each_table_hashes_its_own_data_block_in_every_supported_version(minor: int) -> None:
     archive, expected = _archive(minor, AWKWARD, blobs={16401: [b"\0\0\0\0\0\0", b"\0"]})
     assert _hash(archive) == expected
