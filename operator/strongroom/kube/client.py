@@ -87,7 +87,7 @@ class RealKube:
     async def connect(
         cls, kubeconfig: Path | None = None, *, connections: int = DEFAULT_CONNECTIONS
     ) -> RealKube:
-        """Load credentials (in-cluster first, then ``kubeconfig``/``KUBECONFIG``) and connect.
+        """Load credentials (``kubeconfig``/``KUBECONFIG``, else in-cluster) and connect.
 
         At most ``connections`` requests are in flight at once; the others wait for a free
         connection (see :data:`DEFAULT_CONNECTIONS`).

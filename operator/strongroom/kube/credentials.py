@@ -1,12 +1,14 @@
 """Where the API server is and how to prove who we are: in-cluster or from a kubeconfig.
 
 Replaces a whole client library's loaders (issue #4: importing ``kubernetes_asyncio.client``
-alone cost 37.6 MiB). :func:`load` looks, in this order, at
+alone cost 37.6 MiB). :func:`load` decides, in client-go's and kubectl's order:
 
-1. the pod's ServiceAccount (``KUBERNETES_SERVICE_HOST``/``_PORT`` and ``token``/``ca.crt``),
-   as before and as ``docs/report.md`` promises: in a pod, the pod's identity is used;
-2. the ``kubeconfig`` argument (``--kubeconfig``), else ``KUBECONFIG`` (the first file of a
-   colon-separated list; files are not merged), else ``~/.kube/config``.
+1. an explicit kubeconfig: the ``kubeconfig`` argument (``--kubeconfig``), else ``KUBECONFIG``
+   (the first file of a colon-separated list; files are not merged). Given one, it is used or
+   refused with its name, never silently replaced by the pod's identity: pointing a pod at
+   another cluster must not reach the local one;
+2. the pod's ServiceAccount (``KUBERNETES_SERVICE_HOST``/``_PORT`` and ``token``/``ca.crt``);
+3. ``~/.kube/config``.
 
 From a kubeconfig only the current context is read: its cluster's ``server``,
 ``certificate-authority``/``-data``, ``insecure-skip-tls-verify`` and ``tls-server-name``, and
@@ -391,27 +393,33 @@ def load(
     environ: Mapping[str, str] | None = None,
     service_account_dir: Path = SERVICE_ACCOUNT_DIR,
 ) -> Credentials:
-    """Find credentials: in-cluster, else ``kubeconfig``, else KUBECONFIG, else ~/.kube/config.
+    """Find credentials: ``kubeconfig``, else KUBECONFIG, else in-cluster, else ~/.kube/config.
+
+    The one place that decides, for the CLI, the operator's client and Kopf's login alike.
 
     Raises:
-        ConfigError: None is found, or one is wrong; the message names the field and the fix.
+        ConfigError: None is found, or one is wrong (an explicit kubeconfig that is missing or
+            broken is an error naming it, not a reason to use the pod's identity instead); the
+            message names the field and the fix.
     """
     env = os.environ if environ is None else environ
     host, port = env.get("KUBERNETES_SERVICE_HOST"), env.get("KUBERNETES_SERVICE_PORT")
-    if host and port and (service_account_dir / "token").is_file():
-        return in_cluster(host, port, service_account_dir)
-    if kubeconfig is not None:
-        return from_kubeconfig(kubeconfig)
+    pod = (host, port) if host and port and (service_account_dir / "token").is_file() else None
     listed = [p for p in env.get("KUBECONFIG", "").split(os.pathsep) if p]
-    if listed:
-        return from_kubeconfig(Path(listed[0]))
+    if kubeconfig is not None or listed:
+        flag = kubeconfig is not None
+        given, undo = ("--kubeconfig", "drop it") if flag else ("KUBECONFIG", "unset it")
+        fix = f"fix {given}" + (f", or {undo} to use the pod's ServiceAccount" if pod else "")
+        return from_kubeconfig(kubeconfig or Path(listed[0]), fix=fix)
+    if pod is not None:
+        return in_cluster(*pod, service_account_dir)
     home = Path(env["HOME"]) if env.get("HOME") else Path.home()
     default = home / ".kube" / "config"
     if not default.is_file():
         raise ConfigError(
-            "no Kubernetes credentials: not in a pod (KUBERNETES_SERVICE_HOST is unset or "
-            f"{service_account_dir}/token is missing) and no kubeconfig at {default}; pass "
-            "--kubeconfig or set KUBECONFIG"
+            "no Kubernetes credentials: no --kubeconfig or KUBECONFIG, not in a pod "
+            f"(KUBERNETES_SERVICE_HOST is unset or {service_account_dir}/token is missing) and "
+            f"no kubeconfig at {default}; pass --kubeconfig or set KUBECONFIG"
         )
     return from_kubeconfig(default)
 
@@ -467,15 +475,16 @@ def _data(value: Any, field: str) -> bytes:
         raise ConfigError(f"{field} is not base64; paste the output of `base64 -w0 FILE`") from None
 
 
-def from_kubeconfig(path: Path) -> Credentials:
-    """Credentials of ``path``'s current context (see the module docstring for the fields)."""
+def from_kubeconfig(path: Path, *, fix: str | None = None) -> Credentials:
+    """Credentials of ``path``'s current context (see the module docstring for the fields).
+
+    ``fix`` tells how to mend an unreadable file, depending on who named it (:func:`load`).
+    """
     try:
         config = yaml.safe_load(path.read_text())
     except OSError as exc:
-        raise ConfigError(
-            f"kubeconfig {path} cannot be read ({exc.strerror}); pass --kubeconfig or set "
-            "KUBECONFIG to a readable file"
-        ) from None
+        fix = fix or "pass --kubeconfig or set KUBECONFIG to a readable file"
+        raise ConfigError(f"kubeconfig {path} cannot be read ({exc.strerror}); {fix}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

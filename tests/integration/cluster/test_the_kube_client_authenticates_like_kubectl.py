@@ -4,7 +4,8 @@ Since the client is plain aiohttp (no client library's loaders), each credential
 or a pod can hold is proven here by asking the API server who we are (a SelfSubjectReview):
 client certificates from files (relative to the kubeconfig) or ``-data``, tokens, token files,
 exec plugins (cached until they expire, re-run after expiry or once after a 401), the pod's
-ServiceAccount token (re-read when it rotates), and TLS: a wrong CA or server name is refused.
+ServiceAccount token (re-read when it rotates; a kubeconfig given in the pod wins over it), and
+TLS: a wrong CA or server name is refused.
 """
 
 from __future__ import annotations
@@ -280,7 +281,7 @@ async def test_a_failing_exec_plugin_is_a_config_error_without_its_output(
     assert "secret-token-bytes" not in str(failed.value)
 
 
-async def test_in_cluster_the_service_account_token_is_reread_when_it_rotates(
+async def test_in_cluster_the_token_is_reread_when_it_rotates_and_a_kubeconfig_given_wins(
     cluster: LocalCluster, namespace: str, tmp_path: Path
 ) -> None:
     # Given a pod's view: the service env and a token/ca.crt directory (kubelet's atomic swap)
@@ -296,11 +297,17 @@ async def test_in_cluster_the_service_account_token_is_reread_when_it_rotates(
     project(_token(cluster, namespace, "first"))
     port = str(urlparse(cluster.server).port)
     env = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": port}
-    # The pod's ServiceAccount wins over a KUBECONFIG in the environment
-    admin = {"KUBECONFIG": str(cluster.kubeconfig)}
-    creds = credentials.load(environ=env | admin, service_account_dir=mount)
+    # With no kubeconfig given, the pod's ServiceAccount is used
+    creds = credentials.load(environ=env | {"HOME": str(tmp_path)}, service_account_dir=mount)
     async with _client(creds) as kube:
         assert await whoami(kube) == _account(namespace, "first")
         # When the kubelet rotates the token, the next request sends the new one
         project(_token(cluster, namespace, "second"))
         assert await whoami(kube) == _account(namespace, "second")
+    # A kubeconfig given in the same pod (KUBECONFIG or --kubeconfig) wins, as with kubectl
+    admin = {"KUBECONFIG": str(cluster.kubeconfig)}
+    by_env = credentials.load(environ=env | admin, service_account_dir=mount)
+    by_flag = credentials.load(cluster.kubeconfig, environ=env, service_account_dir=mount)
+    for creds in (by_env, by_flag):
+        async with _client(creds) as kube:
+            assert await whoami(kube) == "admin"

@@ -1,9 +1,10 @@
 """A wrong kubeconfig is a ConfigError naming the field and the fix, never quoting a secret;
-credentials are looked for in a fixed order (the pod, the flag, KUBECONFIG, ~/.kube)."""
+credentials are looked for in kubectl's order (the flag, KUBECONFIG, the pod, ~/.kube)."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -179,26 +180,85 @@ def pod(tmp_path: Path) -> Path:
     return mount
 
 
-def test_credentials_come_from_the_pod_then_the_flag_then_kubeconfig_then_home(
-    tmp_path: Path, pod: Path
-) -> None:
-    flag = _write(tmp_path, _config({"server": "https://flag:1"}, TOKEN_USER), "flag")
-    listed = _write(tmp_path, _config({"server": "https://listed:1"}, TOKEN_USER), "listed")
+IN_POD = {"KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"}
+POD_SERVER = "https://[fd00::1]:443"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A home directory whose ``~/.kube/config`` points at ``https://home:1``."""
     home = tmp_path / "home"
     (home / ".kube").mkdir(parents=True)
     _write(home / ".kube", _config({"server": "https://home:1"}, TOKEN_USER))
-    in_pod = {"KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"}
-    env = {"HOME": str(home), "KUBECONFIG": f"{listed}:{flag}"} | in_pod
+    return home
 
-    def server(kubeconfig: Path | None, environ: dict[str, str], mount: Path = pod) -> str:
-        return credentials.load(kubeconfig, environ=environ, service_account_dir=mount).server
 
-    assert server(flag, env) == "https://[fd00::1]:443"
-    assert server(flag, env, tmp_path / "no-mount") == "https://flag:1"
-    assert server(None, env, tmp_path / "no-mount") == "https://listed:1"
-    assert server(None, {"HOME": str(home)}) == "https://home:1"
+def _server(kubeconfig: Path | None, environ: dict[str, str], mount: Path) -> str:
+    return credentials.load(kubeconfig, environ=environ, service_account_dir=mount).server
+
+
+def test_an_explicit_kubeconfig_wins_over_the_pod_which_wins_over_home(
+    tmp_path: Path, pod: Path, home: Path
+) -> None:
+    flag = _write(tmp_path, _config({"server": "https://flag:1"}, TOKEN_USER), "flag")
+    listed = _write(tmp_path, _config({"server": "https://listed:1"}, TOKEN_USER), "listed")
+    at_home = {"HOME": str(home)}
+    no_mount = tmp_path / "no-mount"
+    env = at_home | {"KUBECONFIG": f"{listed}:{flag}"}
+
+    # In a pod as outside one: the flag, else the first file of KUBECONFIG (empty entries skipped)
+    for mount in (pod, no_mount):
+        assert _server(flag, env | IN_POD, mount) == "https://flag:1"
+        assert _server(None, env | IN_POD, mount) == "https://listed:1"
+        assert _server(None, at_home | IN_POD | {"KUBECONFIG": f"::{flag}"}, mount) == (
+            "https://flag:1"
+        )
+    # Nothing explicit: the pod's ServiceAccount (IPv6 host bracketed), even with ~/.kube/config
+    assert _server(None, at_home | IN_POD | {"KUBECONFIG": ":"}, pod) == POD_SERVER
+    # Not in a pod (no service env, or no token mounted): ~/.kube/config
+    assert _server(None, at_home, pod) == "https://home:1"
+    assert _server(None, at_home | IN_POD, no_mount) == "https://home:1"
     with pytest.raises(ConfigError, match="pass --kubeconfig or set KUBECONFIG"):
-        server(None, {"HOME": str(tmp_path)})
+        _server(None, {"HOME": str(tmp_path)}, pod)
+
+
+@pytest.mark.parametrize(
+    ("by_flag", "fix"),
+    [(True, "fix --kubeconfig, or drop it"), (False, "fix KUBECONFIG, or unset it")],
+    ids=["flag", "KUBECONFIG"],
+)
+def test_a_missing_explicit_kubeconfig_is_refused_by_name_never_replaced_by_the_pod(
+    tmp_path: Path, pod: Path, home: Path, by_flag: bool, fix: str
+) -> None:
+    missing = tmp_path / "other-cluster.kubeconfig"
+    env = {"HOME": str(home)} | IN_POD | ({} if by_flag else {"KUBECONFIG": str(missing)})
+    with pytest.raises(ConfigError) as refused:
+        _server(missing if by_flag else None, env, pod)
+    assert str(refused.value) == (
+        f"kubeconfig {missing} cannot be read (No such file or directory); {fix} to use the "
+        "pod's ServiceAccount"
+    )
+    # Outside a pod the fix is only to mend the path
+    with pytest.raises(ConfigError, match=r"\(No such file or directory\); fix KUBECONFIG$"):
+        _server(None, {"HOME": str(home), "KUBECONFIG": str(missing)}, pod)
+
+
+def test_a_broken_explicit_kubeconfig_is_refused_in_a_pod_too(
+    tmp_path: Path, pod: Path, home: Path
+) -> None:
+    broken = tmp_path / "broken"
+    broken.write_text(f"users:\n- user:\n    token: {SECRET}\n  bad: [\n")
+    no_context = _write(tmp_path, {"clusters": []}, "no-context")
+    env = {"HOME": str(home)} | IN_POD
+    with pytest.raises(
+        ConfigError, match=re.escape(f"kubeconfig {broken} is not valid YAML")
+    ) as refused:
+        _server(None, env | {"KUBECONFIG": str(broken)}, pod)
+    assert SECRET not in str(refused.value)
+    with pytest.raises(
+        ConfigError, match=re.escape(f"kubeconfig {no_context} has no current-context")
+    ):
+        _server(no_context, env, pod)
 
 
 async def test_kopf_is_handed_the_same_identity_and_never_a_secret_in_a_repr(
