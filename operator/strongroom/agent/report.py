@@ -16,10 +16,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from strongroom.api.backup import EquivalenceMethod
+
 #: Kubernetes truncates termination messages at this many bytes.
 TERMINATION_MESSAGE_LIMIT = 4096
 _MAX_MESSAGE = 1024
 _MAX_MISMATCHES = 10
+_MAX_REASON = 300
 #: Per-entry erasure counts carried (a few hundred bytes); totals always fit.
 _MAX_COUNTS = 100
 
@@ -50,6 +53,14 @@ class AgentResult(BaseModel):
         default=None, description="Highest verification level that passed."
     )
     tables: int | None = Field(default=None, description="Tables fingerprinted.")
+    equivalence: EquivalenceMethod | None = Field(
+        default=None,
+        description="What the fingerprint check compared: content (counts and hashes) or "
+        "rowCounts; unset when no check ran. Absent in results of older agents.",
+    )
+    equivalence_reason: str | None = Field(
+        default=None, description="Why only row counts were compared (no secrets)."
+    )
     mismatches: list[str] = Field(
         default_factory=list, description="Per-table differences (first few only)."
     )
@@ -71,6 +82,8 @@ class AgentResult(BaseModel):
         result = self.model_copy(
             update={
                 "message": _trim(self.message, _MAX_MESSAGE),
+                "equivalence_reason": self.equivalence_reason
+                and _trim(self.equivalence_reason, _MAX_REASON),
                 "mismatches": _trim_list(self.mismatches),
                 "assertions_failed": _trim_list(self.assertions_failed),
                 "erasure_counts": self.erasure_counts[:_MAX_COUNTS],
@@ -96,6 +109,17 @@ class AgentResult(BaseModel):
     def from_json(cls, text: str) -> AgentResult:
         """Parse what :meth:`to_compact_json` wrote (the operator reads it back)."""
         return cls.model_validate(json.loads(text))
+
+
+def equivalence_of(why_not_content: str | None) -> tuple[EquivalenceMethod, str | None]:
+    """What a fingerprint check compared, and why not content, for the result's fields.
+
+    ``why_not_content`` is :func:`~strongroom.api.fingerprints.hashes_not_comparable`'s
+    answer: ``None`` means hashes and counts were compared.
+    """
+    if why_not_content is None:
+        return EquivalenceMethod.CONTENT, None
+    return EquivalenceMethod.ROW_COUNTS, why_not_content
 
 
 def _trim(text: str, limit: int) -> str:

@@ -21,7 +21,8 @@ from strongroom.agent.config import AgentJob
 from strongroom.agent.context import connection, object_keys, read_dek, storage_config
 from strongroom.agent.erasure import replay_erasures
 from strongroom.agent.reading import check_backup, load_manifest, plaintext_of
-from strongroom.agent.report import AgentResult
+from strongroom.agent.report import AgentResult, equivalence_of
+from strongroom.api.backup import EquivalenceMethod
 from strongroom.api.fingerprints import fingerprints_differ, hashes_not_comparable
 from strongroom.engines import engine_for
 from strongroom.errors import ConfigError, VerificationError
@@ -60,8 +61,11 @@ def run_restore(job: AgentJob, store: ObjectStore | None = None) -> AgentResult:
     logs.step("restore", "restore finished", target=target.describe(), seconds=restore_seconds)
 
     rows_only = ""
+    method: EquivalenceMethod | None = None
+    method_reason: str | None = None
     if was_empty:
         why = hashes_not_comparable(manifest.fingerprints, manifest.tools, engine.tool_versions())
+        method, method_reason = equivalence_of(why)
         mismatches = fingerprints_differ(
             manifest.tables, engine.fingerprints(target), rows_only=why is not None
         )
@@ -92,4 +96,6 @@ def run_restore(job: AgentJob, store: ObjectStore | None = None) -> AgentResult:
         erasure_entries=len(counts),
         erasure_rows=sum(counts),
         erasure_counts=counts,
+        equivalence=method,
+        equivalence_reason=method_reason,
     )

@@ -7,8 +7,9 @@ Levels build on each other (ARCHITECTURE "Verification levels"):
 2. restorability — the dump restores into a scratch database the agent creates on the scratch
    server and always drops afterwards; the restore's wall time is the observed RTO;
 3. equivalence — table fingerprints after the restore equal those recorded at dump time
-   (row counts only, said in the log and the result, when the backup's hashes cannot be
-   compared: taken by an older method or by other dump tool versions).
+   (row counts only, said in the log and the result's ``equivalence``/``equivalenceReason``,
+   when the backup's hashes cannot be compared: taken by an older method or by other dump
+   tool versions).
 
 The scratch server is a sidecar container of the verify pod by default, reached over a Unix
 socket in a shared ``emptyDir``; the agent waits for it to answer (``scratch.waitSeconds``).
@@ -26,7 +27,7 @@ from strongroom.agent import logs
 from strongroom.agent.config import AgentJob, Assertion, VerifyLevel
 from strongroom.agent.context import connection, object_keys, read_dek, storage_config
 from strongroom.agent.reading import OpenedBackup, check_backup, load_manifest, plaintext_of
-from strongroom.agent.report import AgentResult
+from strongroom.agent.report import AgentResult, equivalence_of
 from strongroom.api.fingerprints import fingerprints_differ, hashes_not_comparable
 from strongroom.engines import Connection, Engine, engine_for
 from strongroom.errors import StrongroomError, VerificationError
@@ -134,6 +135,8 @@ def _restore_and_compare(
                 f"{len(failed)} custom assertion(s) failed: " + "; ".join(failed[:5]),
                 reason="AssertionFailed",
             )
+    except _PartialResultError:
+        raise
     except StrongroomError as exc:
         raise _PartialResultError(exc, result) from exc
     finally:
@@ -148,13 +151,18 @@ def _compare(
     """Compare the restored database's fingerprints with the manifest's (equivalence level)."""
     manifest = opened.manifest
     why = hashes_not_comparable(manifest.fingerprints, manifest.tools, engine.tool_versions())
+    method, method_reason = equivalence_of(why)
+    result = result.model_copy(update={"equivalence": method, "equivalence_reason": method_reason})
     actual = engine.fingerprints(target)
     problems = fingerprints_differ(manifest.tables, actual, rows_only=why is not None)
     if problems:
-        result = result.model_copy(update={"mismatches": problems})
-        raise VerificationError(
-            f"restored data differs from dump time in {len(problems)} place(s): "
-            + "; ".join(problems[:3])
+        # The partial result carries the mismatches and what was compared out of the failure.
+        raise _PartialResultError(
+            VerificationError(
+                f"restored data differs from dump time in {len(problems)} place(s): "
+                + "; ".join(problems[:3])
+            ),
+            result.model_copy(update={"mismatches": problems}),
         )
     if why:
         logs.step(

@@ -44,6 +44,19 @@ class VerificationResult(StrEnum):
     FAILED = "Failed"
 
 
+class EquivalenceMethod(StrEnum):
+    """What an equivalence check compared after the restore.
+
+    ``content``: row counts and content hashes per table. ``rowCounts``: row counts only,
+    because the backup's hashes are not comparable with the agent's (an older fingerprint
+    method or other dump tool versions; ``fingerprints.hashes_not_comparable``). An agent
+    image upgrade can cause that, so it is reported rather than left to a log line.
+    """
+
+    CONTENT = "content"
+    ROW_COUNTS = "rowCounts"
+
+
 class BackupSpec(SpecModel):
     """Which policy and which slot this backup belongs to; immutable once created."""
 
@@ -83,6 +96,17 @@ class BackupVerification(StatusModel):
         default=None,
         description="Where the backup was restored: the sidecar image, or the named server's "
         "Secret (restorability and above).",
+    )
+    equivalence: EquivalenceMethod | None = Field(
+        default=None,
+        description="What the equivalence check compared: content (row counts and content "
+        "hashes) or rowCounts (counts only: the backup's hashes are not comparable). Unset "
+        "below level equivalence.",
+    )
+    equivalence_reason: str | None = Field(
+        default=None,
+        description="Why only row counts were compared (the fingerprint method or the dump "
+        "tool versions differ from the backup's).",
     )
     assertions_checked: int | None = Field(
         default=None, description="Custom assertions run against the restored database."

@@ -222,6 +222,12 @@ def crds() -> dict[str, dict[str, Any]]:
             {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
             {"name": "Size", "type": "integer", "jsonPath": ".status.sizeBytes"},
             {"name": "Verified", "type": "string", "jsonPath": ".status.verification.result"},
+            {
+                "name": "Compared",
+                "type": "string",
+                "jsonPath": ".status.verification.equivalence",
+                "priority": 1,
+            },
             {"name": "Slot", "type": "date", "jsonPath": ".spec.scheduledTime", "priority": 1},
             _AGE,
         ],

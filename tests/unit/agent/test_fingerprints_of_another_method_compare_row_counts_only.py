@@ -18,6 +18,7 @@ from strongroom.agent.backup import run_backup
 from strongroom.agent.context import object_keys
 from strongroom.agent.restore import run_restore
 from strongroom.agent.verify import run_verify
+from strongroom.api.backup import EquivalenceMethod
 from strongroom.api.fingerprints import (
     FINGERPRINT_METHOD,
     TableFingerprint,
@@ -59,10 +60,24 @@ def test_verify_and_restore_compare_row_counts_and_say_so(
     assert verified.level_reached == "equivalence"
     assert "row counts only" in (verified.message or "")
     assert why in (verified.message or "")
+    assert verified.equivalence is EquivalenceMethod.ROW_COUNTS
+    assert why in (verified.equivalence_reason or "")
 
     restored = run_restore(world.job("restore"), world.store)
     assert restored.level_reached == "equivalence"
     assert "row counts checked, not content" in (restored.message or "")
+    assert restored.equivalence is EquivalenceMethod.ROW_COUNTS
+    assert why in (restored.equivalence_reason or "")
+
+
+def test_a_backup_of_the_current_method_and_tools_compares_content(world: World) -> None:
+    run_backup(world.job("backup"), world.store)
+    verified = run_verify(world.job("verify"), world.store)
+    assert verified.outcome == "succeeded", verified.message
+    assert verified.equivalence is EquivalenceMethod.CONTENT
+    assert verified.equivalence_reason is None
+    restored = run_restore(world.job("restore"), world.store)
+    assert restored.equivalence is EquivalenceMethod.CONTENT
 
 
 def test_a_hash_of_the_current_method_that_differs_fails_verification(world: World) -> None:
@@ -70,6 +85,8 @@ def test_a_hash_of_the_current_method_that_differs_fails_verification(world: Wor
     verified = run_verify(world.job("verify"), world.store)
     assert verified.outcome == "failed"
     assert "content differs from dump time" in (verified.message or "")
+    assert verified.equivalence is EquivalenceMethod.CONTENT
+    assert any("content differs" in m for m in verified.mismatches)
     with pytest.raises(VerificationError, match="content differs"):
         run_restore(world.job("restore"), world.store)
 
