@@ -71,6 +71,9 @@ class PolicyMetricsSnapshot:
         last_verification_success: End of the newest passed verification.
         last_verification_failure: End of the newest failed verification.
         last_restore_seconds: Duration of the newest verification restore (observed RTO).
+        last_verification_content_checked: Whether the newest passed verification compared
+            content hashes (``True``) or row counts only (``False``, the backup's hashes were
+            not comparable); ``None`` when it checked no equivalence or none passed yet.
         verification_max_age_seconds: How old the newest passed verification may be
             (``spec.verification.maxAge``); ``None`` when the policy sets none.
         key_created: Creation time of the primary encryption key version.
@@ -90,6 +93,7 @@ class PolicyMetricsSnapshot:
     last_verification_success: datetime | None = None
     last_verification_failure: datetime | None = None
     last_restore_seconds: float | None = None
+    last_verification_content_checked: bool | None = None
     verification_max_age_seconds: float | None = None
     key_created: datetime | None = None
     key_rotation_period_seconds: float | None = None
@@ -152,6 +156,10 @@ _POLICY_GAUGES: tuple[_Gauge, ...] = (
     _Gauge("strongroom_verification_restore_duration_seconds",
            "Restore time measured by the newest verification: the observed RTO (NaN = none yet).",
            lambda s: _known(s.last_restore_seconds)),
+    _Gauge("strongroom_verification_last_content_checked",
+           "Whether the newest passed verification compared content hashes: 1 hashes and row "
+           "counts, 0 row counts only (hashes not comparable), NaN no equivalence check.",
+           lambda s: _verdict(s.last_verification_content_checked)),
     _Gauge("strongroom_verification_max_age_seconds",
            "How old the newest passed verification may be (NaN = no limit set).",
            lambda s: _known(s.verification_max_age_seconds)),

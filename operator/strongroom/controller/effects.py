@@ -22,7 +22,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from strongroom.api.backup import Trigger
+from strongroom.api.backup import BackupVerification, EquivalenceMethod, Trigger
 from strongroom.api.common import BackupPhase
 from strongroom.audit.record import AuditAction, AuditResult
 from strongroom.controller.audit import audit
@@ -244,6 +244,7 @@ def metrics_snapshot(
         last_verification_success=newest_pass.time if newest_pass else None,
         last_verification_failure=newest_failed_check.time if newest_failed_check else None,
         last_restore_seconds=newest_pass.rto_seconds if newest_pass else None,
+        last_verification_content_checked=_content_checked(newest_pass),
         verification_max_age_seconds=float(spec.verification.max_age.seconds),
         key_created=key_ring.primary_created if key_ring else None,
         key_rotation_period_seconds=float(spec.encryption.rotation_period.seconds)
@@ -254,3 +255,10 @@ def metrics_snapshot(
         retained_backups=plan.status.retained_backups if plan else len(backups),
         compliance=compliance,
     )
+
+
+def _content_checked(verification: BackupVerification | None) -> bool | None:
+    """Whether a passed verification compared content hashes; ``None`` when no comparison ran."""
+    if verification is None or verification.equivalence is None:
+        return None
+    return verification.equivalence is EquivalenceMethod.CONTENT

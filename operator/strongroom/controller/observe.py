@@ -60,6 +60,7 @@ def observed_backup(body: Mapping[str, Any]) -> ObservedBackup | None:
         completed=status.completion_time,
         verification_result=verification.result if verification else None,
         verification_level=verification.level if verification else None,
+        verification_equivalence=verification.equivalence if verification else None,
         verified_at=verification.time if verification else None,
         rto_seconds=verification.rto_seconds if verification else None,
         corrupt=bool(status.corrupt),

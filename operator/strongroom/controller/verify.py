@@ -10,7 +10,8 @@ recorded in the manifest (``scratch.image`` overrides it). The first use of a si
 announced once with a ``VerificationSidecar`` Event.
 
 Finish: a finished verify Job's ``AgentResult`` becomes ``Backup.status.verification`` (level
-reached, Passed/Failed, time, measured restore time, custom assertions), ``verifiedAt`` on a
+reached, Passed/Failed, time, measured restore time, custom assertions, whether equivalence
+compared content or row counts only), ``verifiedAt`` on a
 pass, ``corrupt`` when the object failed to authenticate; Events
 ``VerificationPassed``/``VerificationFailed``, the verification metrics and an audit record.
 A result is recorded once: its time is the Job's completion time.
@@ -23,6 +24,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+from strongroom.api.backup import EquivalenceMethod
 from strongroom.api.common import Engine, VerificationLevel
 from strongroom.audit.record import AuditAction, AuditResult, Scalar
 from strongroom.controller.audit import audit
@@ -277,6 +279,8 @@ async def finish(
             seconds=(result.total_seconds if result else None) or 0.0,
             assertions_failed=result.assertions_failed if result else [],
             scratch=_scratch_label(policy, job, level),
+            equivalence=result.equivalence if result else None,
+            equivalence_reason=result.equivalence_reason if result else None,
         )  # fmt: skip
         recorded = True
     return recorded
@@ -308,8 +312,14 @@ async def _record(
     seconds: float,
     assertions_failed: list[str] | None = None,
     scratch: str | None = None,
+    equivalence: EquivalenceMethod | None = None,
+    equivalence_reason: str | None = None,
 ) -> None:
-    """Write one verification result into the Backup, with its Events, metrics and audit."""
+    """Write one verification result into the Backup, with its Events, metrics and audit.
+
+    ``equivalence`` (what the fingerprint check compared) is carried into the status and the
+    audit record, so a count-only check is visible without reading the message.
+    """
     name = backup["metadata"]["name"]
     shown = "integrity" if level == "none" else level
     restored = shown != "integrity"
@@ -326,6 +336,8 @@ async def _record(
             "scratch": scratch,
             "assertionsChecked": checked,
             "assertionsFailed": list(assertions_failed) if assertions_failed else None,
+            "equivalence": equivalence.value if equivalence else None,
+            "equivalenceReason": equivalence_reason,
         }
     }
     if passed:
@@ -344,6 +356,8 @@ async def _record(
     details: dict[str, Scalar] = {"level": shown, "corrupt": patch.get("corrupt", False)}
     if rto is not None:
         details["rtoSeconds"] = rto
+    if equivalence is not None:
+        details["equivalence"] = equivalence.value
     if checked is not None:
         details["assertionsChecked"] = checked
         details["assertionsFailed"] = len(assertions_failed or [])

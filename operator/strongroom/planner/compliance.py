@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
+from strongroom.api.backup import EquivalenceMethod
 from strongroom.api.common import ConditionStatus
 from strongroom.api.policy import BackupPolicySpec
 from strongroom.planner.model import Check, Observed, ObservedBackup, Verdict
@@ -181,7 +182,7 @@ def check_verification(policy: BackupPolicySpec, observed: Observed, now: dateti
             Check.VERIFICATION,
             "True",
             Reason.VERIFIED_RECENTLY,
-            f"{last.name} passed verification {human(age)} ago, within {max_age}",
+            f"{last.name} passed verification {human(age)} ago, within {max_age}" + _compared(last),
         )
     return Verdict(
         Check.VERIFICATION,
@@ -189,6 +190,20 @@ def check_verification(policy: BackupPolicySpec, observed: Observed, now: dateti
         Reason.VERIFICATION_TOO_OLD,
         f"the newest passed verification ({last.name}) is {human(age)} old, older than {max_age}",
     )
+
+
+def _compared(backup: ObservedBackup) -> str:
+    """Say when an equivalence pass compared row counts only (its hashes were not comparable).
+
+    The Verified condition otherwise reads the same for a content check and a count-only one;
+    the Backup's ``status.verification.equivalenceReason`` says why.
+    """
+    if backup.verification_equivalence is EquivalenceMethod.ROW_COUNTS:
+        return (
+            f" (row counts only, content hashes not compared: see {backup.name}'s "
+            "status.verification.equivalenceReason)"
+        )
+    return ""
 
 
 def evaluate(policy: BackupPolicySpec, observed: Observed, now: datetime) -> tuple[Verdict, ...]:

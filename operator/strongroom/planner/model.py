@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from strongroom.api.backup import Trigger, VerificationResult
+from strongroom.api.backup import EquivalenceMethod, Trigger, VerificationResult
 from strongroom.api.common import BackupPhase, ConditionStatus, VerificationLevel
 from strongroom.planner.reasons import Reason
 
@@ -41,6 +41,8 @@ class ObservedBackup:
     completed: datetime | None = None
     verification_result: VerificationResult | None = None
     verification_level: VerificationLevel | None = None
+    #: What the newest verification's equivalence check compared (``None``: no such check).
+    verification_equivalence: EquivalenceMethod | None = None
     verified_at: datetime | None = None
     rto_seconds: float | None = None
     corrupt: bool = False

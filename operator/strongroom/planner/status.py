@@ -39,6 +39,7 @@ def observed_backup(
         completed=status.completion_time,
         verification_result=check.result if check else None,
         verification_level=check.level if check else None,
+        verification_equivalence=check.equivalence if check else None,
         verified_at=(check.time if check else None) or status.verified_at,
         rto_seconds=check.rto_seconds if check else None,
         corrupt=bool(status.corrupt),

@@ -7,9 +7,11 @@ import base64
 import json
 from datetime import timedelta
 
+import pytest
 from tests.unit.controller.world import NS, World, succeeded
 
 from strongroom.agent.report import AgentResult
+from strongroom.api.backup import EquivalenceMethod
 from strongroom.kube.base import SECRETS
 
 NAME = "orders-202603021000"
@@ -68,3 +70,34 @@ async def test_an_unopenable_manifest_fails_verification_and_marks_the_backup_co
     assert backup["status"]["verification"]["result"] == "Failed"
     assert backup["status"]["corrupt"] is True
     assert "VerificationFailed" in world.kube.event_reasons()
+
+
+@pytest.mark.parametrize("method", [EquivalenceMethod.CONTENT, EquivalenceMethod.ROW_COUNTS])
+async def test_what_equivalence_compared_reaches_status_condition_and_metrics(
+    method: EquivalenceMethod,
+) -> None:
+    world = await backed_up()
+    world.now += timedelta(seconds=10)
+    why = "the dump tools changed since the backup (pg_dump), and a hash is of the tool's output"
+    result = AgentResult(
+        role="verify", outcome="succeeded", level_reached="equivalence", total_seconds=3.0,
+        equivalence=method,
+        equivalence_reason=why if method is EquivalenceMethod.ROW_COUNTS else None,
+    )  # fmt: skip
+    world.finish_job(f"{NAME}-verify", result)
+    await world.tick(force=True)
+    await world.tick(force=True)
+    backup = next(b for b in world.backups() if b["metadata"]["name"] == NAME)
+    verification = backup["status"]["verification"]
+    verified = world.condition("Verified")
+    snapshot = world.metrics.snapshots[(NS, "orders")]
+    assert verification["equivalence"] == method.value
+    assert verified["status"] == "True"
+    if method is EquivalenceMethod.ROW_COUNTS:
+        assert verification["equivalenceReason"] == why
+        assert "row counts only" in verified["message"]
+        assert snapshot.last_verification_content_checked is False
+    else:
+        assert verification.get("equivalenceReason") is None
+        assert "row counts" not in verified["message"]
+        assert snapshot.last_verification_content_checked is True

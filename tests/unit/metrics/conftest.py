@@ -59,6 +59,7 @@ def full_snapshot() -> PolicyMetricsSnapshot:
         last_verification_success=datetime(2026, 11, 23, 3, 0, tzinfo=UTC),
         last_verification_failure=None,
         last_restore_seconds=95.5,
+        last_verification_content_checked=True,
         verification_max_age_seconds=7 * 86400.0,
         key_created=datetime(2026, 10, 1, tzinfo=UTC),
         key_rotation_period_seconds=90 * 86400.0,

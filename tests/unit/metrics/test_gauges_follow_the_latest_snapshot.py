@@ -31,6 +31,7 @@ def test_every_field_of_the_snapshot_reaches_its_gauge(metrics, full_snapshot, s
     )
     assert value("strongroom_verification_last_failure_timestamp_seconds") == 0.0
     assert value("strongroom_verification_restore_duration_seconds") == 95.5
+    assert value("strongroom_verification_last_content_checked") == 1
     assert value("strongroom_verification_max_age_seconds") == 7 * 86400
     assert (
         value("strongroom_encryption_key_created_timestamp_seconds")

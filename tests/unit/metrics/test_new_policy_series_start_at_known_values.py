@@ -24,6 +24,7 @@ PER_POLICY_GAUGES = {
 UNKNOWN_UNTIL_MEASURED = (
     "strongroom_verification_restore_duration_seconds",
     "strongroom_verification_max_age_seconds",
+    "strongroom_verification_last_content_checked",
     "strongroom_encryption_key_rotation_period_seconds",
 )
 
