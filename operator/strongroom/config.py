@@ -9,6 +9,7 @@ in; nothing deeper in the code reads ``os.environ``. The Helm chart sets these v
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -202,6 +203,15 @@ class OperatorConfig(BaseSettings):
             "opening a TLS connection each (256 KiB of buffer and an answer being decoded per "
             "connection). Fewer bound that burst; more start a large fleet's slots sooner "
             "(1,000 policies: slot p99 4.6-8.8 s with 16, 3.7 s with 100; docs/operator.md)."
+        ),
+    )
+    kubeconfig: Path | None = Field(
+        default=None,
+        description=(
+            "Kubeconfig to log in with (`strongroom operator --kubeconfig`). Unset: KUBECONFIG, "
+            "else the pod's ServiceAccount, else ~/.kube/config, in kubectl's order; a file "
+            "given here or in KUBECONFIG wins over the pod's ServiceAccount, so an operator in "
+            "one cluster can be pointed at another."
         ),
     )
     s3_max_attempts: int = Field(

@@ -48,9 +48,14 @@ async def login(**_: Any) -> kopf.ConnectionInfo:
     kubeconfig they know no exec plugin. Kopf calls this again after a 401 or at ``expiration``,
     which re-reads a rotated token or re-runs the plugin.
     """
+    return await connection_info()
+
+
+async def connection_info() -> kopf.ConnectionInfo:
+    """The current identity for Kopf, from the kubeconfig our client is given too."""
     from strongroom.kube.credentials import load  # noqa: PLC0415 - with the client, lazily
 
-    return kopf.ConnectionInfo(**asdict(await load().login()))
+    return kopf.ConnectionInfo(**asdict(await load(configuration.current().kubeconfig).login()))
 
 
 @kopf.on.startup()
@@ -75,7 +80,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
         settings.peering.name = cfg.peering_name
         settings.peering.priority = cfg.peering_priority
         settings.peering.clusterwide = cfg.cluster_wide
-    kube = await RealKube.connect(connections=cfg.api_connections)
+    kube = await RealKube.connect(cfg.kubeconfig, connections=cfg.api_connections)
     memo.runtime = Runtime(
         config=cfg,
         kube=kube,

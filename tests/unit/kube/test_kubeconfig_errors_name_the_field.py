@@ -12,6 +12,11 @@ import pytest
 import yaml
 from tests.support.certs import make_certs
 
+from strongroom import config
+from strongroom.cli import operator as cli_operator
+from strongroom.cli.main import build_parser
+from strongroom.config import OperatorConfig
+from strongroom.controller import startup
 from strongroom.errors import ConfigError
 from strongroom.kube import credentials
 
@@ -278,3 +283,26 @@ async def test_kopf_is_handed_the_same_identity_and_never_a_secret_in_a_repr(
     assert in_pod.ca_path == str(pod / "ca.crt")
     assert SECRET not in repr(in_pod)
     assert SECRET not in repr(await credentials.in_cluster("10.0.0.1", "443", pod).current())
+
+
+async def test_the_operator_s_kubeconfig_is_the_one_kopf_and_its_client_log_in_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flag = _write(tmp_path, _config({"server": "https://flag:1"}, TOKEN_USER), "flag")
+    listed = _write(tmp_path, _config({"server": "https://listed:1"}, TOKEN_USER), "listed")
+    monkeypatch.setenv("KUBECONFIG", str(listed))
+    monkeypatch.delenv("STRONGROOM_KUBECONFIG", raising=False)
+    parser = build_parser()
+
+    def started(*argv: str) -> OperatorConfig:
+        return cli_operator.configuration(parser.parse_args(["operator", *argv]))
+
+    # `strongroom operator --kubeconfig` wins over KUBECONFIG for Kopf's login as for our client
+    monkeypatch.setattr(config, "_current", started("--kubeconfig", str(flag)))
+    assert config.current().kubeconfig == flag
+    assert (await startup.connection_info()).server == "https://flag:1"
+    # Without the flag, KUBECONFIG (STRONGROOM_KUBECONFIG is the flag's variable)
+    monkeypatch.setattr(config, "_current", started())
+    assert (await startup.connection_info()).server == "https://listed:1"
+    monkeypatch.setenv("STRONGROOM_KUBECONFIG", str(flag))
+    assert started().kubeconfig == flag
