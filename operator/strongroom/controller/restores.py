@@ -461,6 +461,8 @@ async def _finish(restore: _Restore, backup: Mapping[str, Any], job: Mapping[str
     }
     if result is not None and result.level_reached:
         details["levelReached"] = result.level_reached
+    if result is not None and result.equivalence is not None:
+        details["equivalence"] = result.equivalence.value
     await audit(
         rt, namespace=restore.namespace, policy=policy.name, store=store,
         prefix=policy.spec.storage.prefix, action=AuditAction.RESTORE,

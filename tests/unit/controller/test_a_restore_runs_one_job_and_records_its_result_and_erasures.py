@@ -15,6 +15,7 @@ import pytest
 from tests.unit.controller.world import NS, POLICY, World, succeeded
 
 from strongroom.agent.report import AgentResult
+from strongroom.api.backup import EquivalenceMethod
 from strongroom.controller.restores import ERASURE_LEDGERS, reconcile_restore
 from strongroom.kube.base import BACKUPS, JOBS, RESTORES, SECRETS
 from strongroom.manifests.labels import REQUESTED_BY
@@ -132,7 +133,7 @@ async def test_a_finished_job_becomes_the_result_with_the_erasure_replay_recorde
     result = AgentResult(
         role="restore", outcome="succeeded", reason="Restored", message="restored",
         total_seconds=12.5, level_reached="equivalence", erasure_entries=2, erasure_rows=4,
-        erasure_counts=[3, 1],
+        erasure_counts=[3, 1], equivalence=EquivalenceMethod.ROW_COUNTS,
     )  # fmt: skip
     world.finish_job(f"{RESTORE}-restore", result)
     with caplog.at_level(logging.INFO, logger="strongroom.audit"):
@@ -158,6 +159,7 @@ async def test_a_finished_job_becomes_the_result_with_the_erasure_replay_recorde
         ("restore", "succeeded", "alice@example.com"),
         ("erasure-replay", "succeeded", "alice@example.com"),
     ]
+    assert audited[0]["details"]["equivalence"] == "rowCounts"  # what the restore compared
     assert "42" not in json.dumps(audited)  # key values are personal data
 
 

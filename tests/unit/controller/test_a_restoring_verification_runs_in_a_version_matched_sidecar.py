@@ -12,6 +12,7 @@ from typing import Any
 from tests.unit.controller.world import NS, POLICY, World, succeeded
 
 from strongroom.agent.report import AgentResult
+from strongroom.api.backup import EquivalenceMethod
 from strongroom.audit.record import AuditAction
 from strongroom.audit.sink import read_trail
 from strongroom.kube.base import SECRETS
@@ -89,7 +90,7 @@ async def test_a_passed_run_records_rto_sidecar_and_assertions_and_is_audited() 
     world.now += timedelta(seconds=10)
     result = AgentResult(
         role="verify", outcome="succeeded", level_reached="equivalence", restore_seconds=2.5,
-        total_seconds=4.0, message="verified",
+        total_seconds=4.0, message="verified", equivalence=EquivalenceMethod.CONTENT,
     )  # fmt: skip
     world.finish_job(f"{NAME}-verify", result)
     await world.tick(force=True)
@@ -110,6 +111,7 @@ async def test_a_passed_run_records_rto_sidecar_and_assertions_and_is_audited() 
     assert record.duration_seconds == 4.0
     assert record.details["level"] == "equivalence"
     assert record.details["rtoSeconds"] == 2.5
+    assert record.details["equivalence"] == "content"
 
 
 async def test_a_failed_assertion_fails_the_run_by_name_without_marking_it_corrupt() -> None:
