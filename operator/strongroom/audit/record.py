@@ -69,6 +69,8 @@ class AuditResult(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     REFUSED = "refused"
+    #: An intent, written before anything is deleted; a later record says how it ended.
+    STARTED = "started"
 
 
 def looks_secret(text: str) -> bool:

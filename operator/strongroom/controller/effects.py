@@ -5,12 +5,13 @@ Rules, each from a failure someone else had:
 * Create by deterministic name. ``409`` on a Backup carrying our labels for this policy means
   "already done" (a restart in the scheduled minute, F1/F7); a foreign object of that name is
   skipped with a ``NameCollision`` Event (CloudNativePG's ``skipIterationOnNameCollision``).
-* Retention deletes in the safe order, each step idempotent and each an Event: the data object,
-  then the manifest, then the Backup object. A crash in between leaves a Backup whose objects
-  are (partly) gone, which the next tick deletes again; never an object without its Backup
-  that nobody would ever clean up. Deleting the manifest deletes the only copy of the
-  backup's wrapped data key, so the data is crypto-shredded even where the bucket keeps old
-  object versions; each deletion is one ``retention-delete`` audit record saying so.
+* Retention deletes in the safe order, each step idempotent and each an Event: a ``started``
+  audit record, the Backup object (held Terminating by our finalizer), the data object, the
+  manifest, the ``succeeded`` record, and only then the finalizer. A crash in between leaves a
+  Terminating Backup that the next tick finishes; never an object without its Backup that
+  nobody would ever clean up, nor a deletion without its record. Deleting the manifest deletes
+  the only copy of the backup's wrapped data key, so the data is crypto-shredded even where the
+  bucket keeps old object versions; the ``retention-delete`` record says so.
 * The status of a policy is written only by :func:`write_policy_status`, so the timer and the
   create/update handlers never fight over a field (Kopf's "one writer per field" advice).
 """
@@ -18,8 +19,10 @@ Rules, each from a failure someone else had:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from strongroom.api.backup import BackupVerification, EquivalenceMethod, Trigger
@@ -28,12 +31,12 @@ from strongroom.audit.record import AuditAction, AuditResult
 from strongroom.controller.audit import audit
 from strongroom.controller.backups import PolicyRef, post
 from strongroom.controller.keys import KeyScope, execute_key_action
-from strongroom.controller.observe import backup_status, observed_backup
+from strongroom.controller.observe import backup_status, observed_backup, retention_deleting
 from strongroom.controller.runtime import PolicyMemory, Runtime
 from strongroom.kube.base import BACKUP_POLICIES, BACKUPS, AlreadyExists
 from strongroom.manifests import events, status
 from strongroom.manifests.backups import build_backup
-from strongroom.manifests.labels import is_ours
+from strongroom.manifests.labels import RETENTION_FINALIZER, is_ours
 from strongroom.metrics import PolicyMetricsSnapshot
 from strongroom.planner.model import (
     Action,
@@ -49,6 +52,7 @@ from strongroom.planner.model import (
 from strongroom.storage.base import ObjectStore
 
 _log = logging.getLogger(__name__)
+_AFTER = timedelta(microseconds=1)
 
 
 async def create_backup(rt: Runtime, policy: PolicyRef, action: CreateBackup) -> bool:
@@ -84,15 +88,52 @@ def stored_keys(policy: PolicyRef, backup: Mapping[str, Any]) -> tuple[str, str]
 async def delete_backup(
     rt: Runtime, policy: PolicyRef, backup: Mapping[str, Any], store: ObjectStore, why: str
 ) -> None:
-    """Delete a backup in the safe order: data object, manifest, then the Backup object.
+    """Delete a backup so that its ``retention-delete`` audit record can never be lost.
 
-    Audited once the Backup object is gone (a retried deletion after a crash records only the
-    attempt that finished it): which objects existed and whether the manifest — the wrapped
-    data key — was shredded.
+    1. a ``started`` record naming what is about to go, stored in the bucket or nothing happens;
+    2. our finalizer on the Backup, then its deletion: it turns Terminating, which says "being
+       deleted" to every later tick and to a restarted operator;
+    3. the data object, then the manifest (the wrapped data key: crypto-shredding);
+    4. the ``succeeded`` record, stored in the bucket, then the finalizer comes off.
+
+    A crash or error anywhere leaves either nothing deleted, or a Terminating Backup that the
+    planner deletes again (:attr:`~strongroom.planner.model.ObservedBackup.deleting`): the steps
+    are idempotent and a resumed deletion starts at 3, so its record says what that attempt
+    found (``dataDeleted`` false when an earlier attempt had deleted it already).
     """
     name = backup["metadata"]["name"]
     started = rt.monotonic()
     data_key, manifest_key = stored_keys(policy, backup)
+    current = backup_status(backup)
+    record = functools.partial(
+        audit,
+        rt,
+        namespace=policy.namespace,
+        policy=policy.name,
+        store=store,
+        prefix=policy.spec.storage.prefix,
+        action=AuditAction.RETENTION_DELETE,
+        reason=why,
+        backup=name,
+        key_id=current.key_id,
+        key_version=current.key_version,
+        region=policy.spec.storage.region,
+        durable=True,
+    )
+    begun = rt.clock()
+    if not retention_deleting(backup):
+        exists = [
+            await asyncio.to_thread(store.head, key) is not None for key in (data_key, manifest_key)
+        ]
+        await record(
+            result=AuditResult.STARTED,
+            details={"dataExists": exists[0], "manifestExists": exists[1]},
+            time=begun,
+        )
+        if not await _hold(rt, policy.namespace, backup, RETENTION_FINALIZER, add=True):
+            return  # deleted by someone else meanwhile; nothing of ours was deleted
+        if not await rt.kube.delete(BACKUPS, policy.namespace, name):
+            return
     await asyncio.to_thread(store.abort_incomplete_uploads, data_key)
     existed: list[bool] = []
     for key in (data_key, manifest_key):
@@ -100,26 +141,31 @@ async def delete_backup(
         await asyncio.to_thread(store.delete, key)
         if existed[-1]:
             await post(rt, policy.body, events.object_deleted(name, key, why))
-    if not await rt.kube.delete(BACKUPS, policy.namespace, name):
-        return
-    await post(rt, policy.body, events.backup_deleted(name, why))
-    current = backup_status(backup)
-    await audit(
-        rt,
-        namespace=policy.namespace,
-        policy=policy.name,
-        store=store,
-        prefix=policy.spec.storage.prefix,
-        action=AuditAction.RETENTION_DELETE,
+    await record(
         result=AuditResult.SUCCEEDED,
-        reason=why,
-        backup=name,
-        key_id=current.key_id,
-        key_version=current.key_version,
-        region=policy.spec.storage.region,
+        time=max(rt.clock(), begun + _AFTER),  # sorts after its intent even on a coarse clock
         duration_seconds=max(0.0, rt.monotonic() - started),
         details={"dataDeleted": existed[0], "manifestShredded": existed[1]},
     )
+    await _hold(rt, policy.namespace, backup, RETENTION_FINALIZER, add=False)
+    await post(rt, policy.body, events.backup_deleted(name, why))
+
+
+async def _hold(
+    rt: Runtime, namespace: str, backup: Mapping[str, Any], finalizer: str, *, add: bool
+) -> bool:
+    """Add or remove ``finalizer`` on a Backup; return whether it still existed.
+
+    A merge patch replaces the whole list, so the other finalizers the Backup was listed with
+    are kept; Backups carry none of anyone else's today.
+    """
+    meta = backup["metadata"]
+    others = [f for f in meta.get("finalizers") or [] if f != finalizer]
+    wanted = [*others, finalizer] if add else others
+    patched = await rt.kube.patch(
+        BACKUPS, namespace, meta["name"], {"metadata": {"finalizers": wanted}}
+    )
+    return patched is not None
 
 
 async def apply_plan(

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from strongroom.api.backup import BackupSpec, BackupStatus, Trigger
 from strongroom.crypto.keyring import KeyRing, KeyState
+from strongroom.manifests.labels import RETENTION_FINALIZER
 from strongroom.planner.model import Observed, ObservedBackup, ObservedKeyRing
 from strongroom.planner.rotation import requested_destruction, requested_rotation
 
@@ -38,6 +39,14 @@ def backup_status(body: Mapping[str, Any]) -> BackupStatus:
         return BackupStatus.model_validate(body.get("status") or {})
     except ValidationError:
         return BackupStatus()
+
+
+def retention_deleting(body: Mapping[str, Any]) -> bool:
+    """Return whether retention began deleting this Backup and has not recorded the end yet."""
+    meta = body.get("metadata") or {}
+    return bool(meta.get("deletionTimestamp")) and RETENTION_FINALIZER in (
+        meta.get("finalizers") or []
+    )
 
 
 def observed_backup(body: Mapping[str, Any]) -> ObservedBackup | None:
@@ -64,6 +73,7 @@ def observed_backup(body: Mapping[str, Any]) -> ObservedBackup | None:
         verified_at=verification.time if verification else None,
         rto_seconds=verification.rto_seconds if verification else None,
         corrupt=bool(status.corrupt),
+        deleting=retention_deleting(body),
         key_id=status.key_id,
         key_version=status.key_version,
         size_bytes=status.size_bytes,

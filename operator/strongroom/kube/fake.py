@@ -3,8 +3,10 @@
 It behaves like the API server where the controller relies on it: names are unique per kind and
 namespace (a second create is :class:`AlreadyExists`), a uid and resourceVersion are assigned,
 label selectors of the ``a=b,c=d`` form filter lists, merge patches merge (``None`` deletes a
-key) and ``status`` patches touch only ``status``. Every call is recorded in :attr:`calls`, so a
-test can assert order (retention deletes S3 objects before the Backup) and absence of calls.
+key) and ``status`` patches touch only ``status``; an object with finalizers is only marked
+deleted (``deletionTimestamp``) and goes once a patch empties them. Every call is recorded in
+:attr:`calls`, so a test can assert order (retention deletes S3 objects before the Backup's
+finalizer comes off) and absence of calls.
 ``fail_next`` injects a :class:`KubeError` into the next call of a verb.
 """
 
@@ -15,6 +17,7 @@ import copy
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from strongroom.errors import KubeError
@@ -50,6 +53,12 @@ def matches(labels: Mapping[str, str], selector: str | None) -> bool:
         if labels.get(key.strip()) != value.strip():
             return False
     return True
+
+
+def _released(obj: Mapping[str, Any]) -> bool:
+    """Return whether a deleted object has no finalizer left holding it."""
+    meta = obj["metadata"]
+    return bool(meta.get("deletionTimestamp")) and not meta.get("finalizers")
 
 
 @dataclass
@@ -126,6 +135,8 @@ class FakeKube:
         else:
             merge(obj, {k: v for k, v in patch.items() if k != "status"})
         obj["metadata"]["resourceVersion"] = str(next(self._ids))
+        if _released(obj):
+            del self.objects[(kind.plural, namespace, name)]
         return copy.deepcopy(obj)
 
     async def delete(
@@ -139,7 +150,15 @@ class FakeKube:
         """Delete; ``False`` if absent."""
         del propagation
         self._check("delete", kind, name)
-        return self.objects.pop((kind.plural, namespace, name), None) is not None
+        obj = self.objects.get((kind.plural, namespace, name))
+        if obj is None:
+            return False
+        meta = obj["metadata"]
+        meta.setdefault("deletionTimestamp", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        meta["resourceVersion"] = str(next(self._ids))
+        if _released(obj):
+            del self.objects[(kind.plural, namespace, name)]
+        return True
 
     async def post_event(self, namespace: str, event: EventSpec) -> None:
         """Record the Event."""

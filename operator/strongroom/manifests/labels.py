@@ -21,6 +21,9 @@ from strongroom.api.common import API_VERSION, GROUP
 
 PREFIX: Final = GROUP
 FINALIZER: Final = f"{PREFIX}/finalizer"
+#: Holds a Backup that retention is deleting until the deletion's audit record is stored, so
+#: a crash or an API error in between leaves the Backup (Terminating) for the next tick to finish.
+RETENTION_FINALIZER: Final = f"{PREFIX}/retention-audit"
 POLICY: Final = f"{PREFIX}/policy"
 BACKUP: Final = f"{PREFIX}/backup"
 ROLE: Final = f"{PREFIX}/role"

@@ -46,6 +46,8 @@ class ObservedBackup:
     verified_at: datetime | None = None
     rto_seconds: float | None = None
     corrupt: bool = False
+    #: Retention began deleting it (Terminating, held by our finalizer): finish, never keep.
+    deleting: bool = False
     key_id: str | None = None
     key_version: int | None = None
     size_bytes: int | None = None

@@ -42,6 +42,7 @@ class Reason(StrEnum):
     RETENTION_EXPIRED = "RetentionExpired"
     RETENTION_NOT_SELECTED = "RetentionNotSelected"
     RETENTION_OLDER_FAILURE = "RetentionOlderFailure"
+    RETENTION_RESUMED = "RetentionDeletionResumed"
 
     # Verification.
     VERIFICATION_SCHEDULED = "VerificationScheduled"

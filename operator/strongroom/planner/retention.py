@@ -12,7 +12,8 @@ Invariants, which override every rule (RELIABILITY.md):
 * a backup whose slot is after ``now`` is kept and reported, never deleted (F6: with clock
   skew it may be the newest there is);
 * a backup still in flight (Pending, Running, not started) is never deleted;
-* the newest failed and the newest corrupt backup are kept as evidence; older ones go.
+* the newest failed and the newest corrupt backup are kept as evidence; older ones go;
+* a deletion once begun is always finished (its data may already be gone).
 
 Re-running the selection on the kept set keeps all of it (idempotent), so a plan interrupted
 half-way and planned again converges.
@@ -72,7 +73,14 @@ def select(  # noqa: C901 - one pass per invariant, in the order the docstring g
     zone: ZoneInfo,
     now: datetime,
 ) -> tuple[RetentionDecision, ...]:
-    """Decide keep or delete for every backup, newest first, each with its reasons."""
+    """Decide keep or delete for every backup, newest first, each with its reasons.
+
+    A backup retention already began deleting (``deleting``) is deleted again, whatever the
+    rules say now: its objects may be gone and its audit record is not yet complete.
+    """
+    everything = backups
+    resumed = [b for b in backups if b.deleting]
+    backups = tuple(b for b in backups if not b.deleting)
     max_age: timedelta | None = rules.max_age.to_timedelta() if rules.max_age else None
     expired_before = now - max_age if max_age is not None else None
     future = [b for b in backups if b.slot > now]
@@ -83,7 +91,10 @@ def select(  # noqa: C901 - one pass per invariant, in the order the docstring g
     def expired(backup: ObservedBackup) -> bool:
         return expired_before is not None and backup.slot < expired_before
 
-    decisions: dict[str, RetentionDecision] = {}
+    decisions: dict[str, RetentionDecision] = {
+        b.name: RetentionDecision(b.name, keep=False, reasons=(Reason.RETENTION_RESUMED,))
+        for b in resumed
+    }
 
     def keep(backup: ObservedBackup, *reasons: Reason) -> None:
         deadline = backup.slot + max_age if max_age is not None else None
@@ -115,7 +126,7 @@ def select(  # noqa: C901 - one pass per invariant, in the order the docstring g
                 Reason.RETENTION_EXPIRED if expired(backup) else Reason.RETENTION_NOT_SELECTED,
             )
     _evidence(present, decisions, expired, keep, delete)
-    order = _newest_first(list(backups))
+    order = _newest_first(list(everything))
     return tuple(decisions[b.name] for b in order if b.name in decisions)
 
 

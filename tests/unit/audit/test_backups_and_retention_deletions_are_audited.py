@@ -28,13 +28,15 @@ async def test_runs_and_retention_deletions_are_recorded_in_order() -> None:
     first, second, third = await run_slots(world, 3)
     await world.tick(force=True)
 
-    # Then the trail in the bucket holds three backups and one deletion, oldest first
+    # Then the trail in the bucket holds three backups and one deletion (its intent, then its
+    # completion), oldest first
     trail = read_trail(world.store, "prod", namespace=NS, policy=POLICY)
-    assert [(r.action, r.backup) for r in trail] == [
-        (AuditAction.BACKUP, first),
-        (AuditAction.BACKUP, second),
-        (AuditAction.BACKUP, third),
-        (AuditAction.RETENTION_DELETE, first),
+    assert [(r.action, r.result, r.backup) for r in trail] == [
+        (AuditAction.BACKUP, AuditResult.SUCCEEDED, first),
+        (AuditAction.BACKUP, AuditResult.SUCCEEDED, second),
+        (AuditAction.BACKUP, AuditResult.SUCCEEDED, third),
+        (AuditAction.RETENTION_DELETE, AuditResult.STARTED, first),
+        (AuditAction.RETENTION_DELETE, AuditResult.SUCCEEDED, first),
     ]
     backup = trail[0]
     assert backup.result is AuditResult.SUCCEEDED
@@ -46,7 +48,8 @@ async def test_runs_and_retention_deletions_are_recorded_in_order() -> None:
     assert backup.details == {
         "trigger": "schedule", "actorSource": "operator", "sizeBytes": 1234, "tables": 7,
     }  # fmt: skip
-    deletion = trail[-1]
+    intent, deletion = trail[-2:]
+    assert intent.details == {"dataExists": True, "manifestExists": True}
     assert deletion.reason.startswith("retention:")
     assert deletion.details == {"dataDeleted": True, "manifestShredded": True}
     assert deletion.key_id == backup.key_id
