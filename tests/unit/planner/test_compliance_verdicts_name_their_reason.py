@@ -5,12 +5,13 @@ The same functions feed status, metrics and `strongroom report`, called as (poli
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from planner_world import at, backup, given_policy, observed, ring
 
 from strongroom.api import BackupPhase
-from strongroom.api.backup import VerificationResult
+from strongroom.api.backup import EquivalenceMethod, VerificationResult
 from strongroom.planner import Reason, plan
 from strongroom.planner.compliance import (
     check_encryption,
@@ -113,3 +114,19 @@ def test_overall_is_true_only_when_every_check_passes() -> None:
     result = plan(given_policy(), good, NOW)
     assert result.status.compliant == "True"
     assert result.status.last_verified is not None
+
+
+def test_a_recent_pass_that_compared_row_counts_only_says_so() -> None:
+    policy = given_policy(verification={"maxAge": "7d"})
+    passed = backup(NOW - timedelta(days=1), verified=PASSED)
+    verdicts = {
+        method: check_verification(
+            policy, observed(replace(passed, verification_equivalence=method)), NOW
+        )
+        for method in (EquivalenceMethod.CONTENT, EquivalenceMethod.ROW_COUNTS)
+    }
+    counts = verdicts[EquivalenceMethod.ROW_COUNTS]
+    assert (counts.status, counts.reason) == ("True", Reason.VERIFIED_RECENTLY)
+    assert "row counts only" in counts.message
+    assert f"{passed.name}'s status.verification.equivalenceReason" in counts.message
+    assert "row counts" not in verdicts[EquivalenceMethod.CONTENT].message
