@@ -5,8 +5,9 @@ when three on-demand backups run (``strongroom backup-now``, as the cluster's ad
 first verified before the others,
 then the bucket holds, in time order, a ``backup`` record for each naming the admin user (as
 the API server authenticated ``backup-now``) with the key id/version, region, size and duration,
-and a ``retention-delete`` record for the second (keepLast 1 keeps the newest and the newest
-verified), saying its manifest — its wrapped data key — was shredded; the same records are
+and two ``retention-delete`` records for the second (keepLast 1 keeps the newest and the newest
+verified): ``started`` before anything was deleted, then ``succeeded`` saying its manifest —
+its wrapped data key — was shredded; the same records are
 JSON lines in the operator's log; and no record holds any value of any Secret of the namespace.
 """
 
@@ -67,16 +68,16 @@ def test_backups_and_a_retention_deletion_are_recorded_in_order(
     # (keepLast 1 keeps the newest, and the newest verified one is never deleted)
     wait_until(lambda: second not in names(), timeout=60, what=f"retention to delete {second}")
 
-    # Then the bucket holds both backups and the deletion, oldest first
+    # Then the bucket holds the backups and the deletion (intent, then completion), oldest first
     def recorded() -> list[tuple[AuditAction, str | None]]:
         trail = audit_trail(s3_server, bucket, tmp_path, namespace=namespace)
         wanted = {AuditAction.BACKUP, AuditAction.RETENTION_DELETE}
         return [(r.action, r.backup) for r in trail if r.action in wanted]
 
-    wait_until(lambda: len(recorded()) == 4, timeout=30, what="four audit records")
+    wait_until(lambda: len(recorded()) == 5, timeout=30, what="five audit records")
     trail = audit_trail(s3_server, bucket, tmp_path, namespace=namespace)
     backups = [r for r in trail if r.action is AuditAction.BACKUP]
-    (deletion,) = [r for r in trail if r.action is AuditAction.RETENTION_DELETE]
+    intent, deletion = [r for r in trail if r.action is AuditAction.RETENTION_DELETE]
     assert recorded()[-1] == (AuditAction.RETENTION_DELETE, second)
     assert [r.backup for r in backups] == [first, second, names()[-1]]
     assert [r.time for r in trail] == sorted(r.time for r in trail)
@@ -89,6 +90,8 @@ def test_backups_and_a_retention_deletion_are_recorded_in_order(
         assert record.region == REGION
         assert int(record.details["sizeBytes"] or 0) > 0
         assert (record.duration_seconds or 0) > 0
+    assert (intent.result, deletion.result) == (AuditResult.STARTED, AuditResult.SUCCEEDED)
+    assert intent.details == {"dataExists": True, "manifestExists": True}
     assert deletion.details == {"dataDeleted": True, "manifestShredded": True}
     assert deletion.key_id == backups[1].key_id
 
