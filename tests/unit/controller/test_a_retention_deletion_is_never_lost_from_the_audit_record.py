@@ -9,6 +9,7 @@ deleted, and a ``succeeded`` record only once the objects are gone.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from tests.unit.controller.test_retention_deletes_objects_before_the_backup import run_slots
@@ -55,6 +56,19 @@ async def three_backups(world: World) -> str:
     return first
 
 
+async def flaky_world() -> tuple[World, FlakyStore, str]:
+    """A world on a :class:`FlakyStore` whose next tick deletes the returned backup."""
+    store = FlakyStore()
+    world = World(store=store)
+    return world, store, await three_backups(world)
+
+
+async def next_tick(world: World) -> None:
+    """Let time pass and run a healthy tick."""
+    world.now += timedelta(seconds=5)
+    await world.tick(force=True)
+
+
 def deletions(world: World, name: str) -> list[AuditRecord]:
     return [
         r
@@ -67,7 +81,7 @@ def stored(world: World, name: str) -> list[str]:
     return sorted(k for k in world.store.objects if f"/{name}/" in k and "/audit/" not in k)
 
 
-def backup(world: World, name: str) -> dict[str, object] | None:
+def backup(world: World, name: str) -> dict[str, Any] | None:
     found = [b for b in world.backups() if b["metadata"]["name"] == name]
     return found[0] if found else None
 
@@ -81,10 +95,8 @@ def keep_last(world: World, count: int) -> None:
 
 async def test_without_a_stored_intent_nothing_is_deleted() -> None:
     # Given the bucket refuses audit records when retention wants the oldest backup gone
-    world = World(store=FlakyStore())
-    first = await three_backups(world)
-    assert isinstance(world.store, FlakyStore)
-    world.store.fail_puts_under = AUDIT
+    world, store, first = await flaky_world()
+    store.fail_puts_under = AUDIT
 
     # When retention runs, it stops before deleting anything
     with pytest.raises(StorageError):
@@ -92,13 +104,12 @@ async def test_without_a_stored_intent_nothing_is_deleted() -> None:
     assert len(stored(world, first)) == 2
     found = backup(world, first)
     assert found is not None
-    assert "deletionTimestamp" not in found["metadata"]  # type: ignore[operator]
+    assert "deletionTimestamp" not in found["metadata"]
     assert deletions(world, first) == []
 
     # And once the bucket takes records again, the deletion happens with both records
-    world.store.fail_puts_under = None
-    world.now += timedelta(seconds=5)
-    await world.tick(force=True)
+    store.fail_puts_under = None
+    await next_tick(world)
     assert stored(world, first) == []
     assert backup(world, first) is None
     assert [r.result for r in deletions(world, first)] == [
@@ -109,10 +120,8 @@ async def test_without_a_stored_intent_nothing_is_deleted() -> None:
 
 async def test_a_failure_after_the_backup_is_deleted_is_finished_even_if_now_kept() -> None:
     # Given the bucket refuses deletes after the intent and the Backup's deletion
-    world = World(store=FlakyStore())
-    first = await three_backups(world)
-    assert isinstance(world.store, FlakyStore)
-    world.store.fail_deletes = True
+    world, store, first = await flaky_world()
+    store.fail_deletes = True
     with pytest.raises(StorageError):
         await world.tick(force=True)
 
@@ -121,16 +130,14 @@ async def test_a_failure_after_the_backup_is_deleted_is_finished_even_if_now_kep
     found = backup(world, first)
     assert found is not None
     meta = found["metadata"]
-    assert isinstance(meta, dict)
     assert meta["deletionTimestamp"]
     assert meta["finalizers"] == [RETENTION_FINALIZER]
     assert len(stored(world, first)) == 2
 
     # When the rules change to keep it and the bucket recovers, the deletion is still finished
     keep_last(world, 10)
-    world.store.fail_deletes = False
-    world.now += timedelta(seconds=5)
-    await world.tick(force=True)
+    store.fail_deletes = False
+    await next_tick(world)
     assert stored(world, first) == []
     assert backup(world, first) is None
     records = deletions(world, first)
@@ -141,17 +148,15 @@ async def test_a_failure_after_the_backup_is_deleted_is_finished_even_if_now_kep
 
 async def test_a_lost_completion_record_is_written_by_the_next_tick() -> None:
     # Given the objects are deleted but the completion record cannot be stored
-    world = World(store=FlakyStore())
-    first = await three_backups(world)
-    assert isinstance(world.store, FlakyStore)
-    original = world.store.delete
+    world, store, first = await flaky_world()
+    original = store.delete
 
     def delete_then_refuse_records(key: str) -> None:
         original(key)
         if key.endswith("manifest.json"):
-            world.store.fail_puts_under = AUDIT  # type: ignore[attr-defined]
+            store.fail_puts_under = AUDIT
 
-    world.store.delete = delete_then_refuse_records  # type: ignore[method-assign]
+    store.delete = delete_then_refuse_records  # type: ignore[method-assign]
     with pytest.raises(StorageError):
         await world.tick(force=True)
 
@@ -161,10 +166,9 @@ async def test_a_lost_completion_record_is_written_by_the_next_tick() -> None:
     assert backup(world, first) is not None
 
     # When the bucket takes records again, the next tick records the deletion and lets go
-    world.store.delete = original  # type: ignore[method-assign]
-    world.store.fail_puts_under = None
-    world.now += timedelta(seconds=5)
-    await world.tick(force=True)
+    store.delete = original  # type: ignore[method-assign]
+    store.fail_puts_under = None
+    await next_tick(world)
     assert backup(world, first) is None
     records = deletions(world, first)
     assert [r.result for r in records] == [AuditResult.STARTED, AuditResult.SUCCEEDED]
@@ -187,8 +191,7 @@ async def test_a_refused_backup_deletion_deletes_no_object_and_is_retried() -> N
     assert intent.details == {"dataExists": True, "manifestExists": True}
 
     # And the next tick deletes it, completing the record
-    world.now += timedelta(seconds=5)
-    await world.tick(force=True)
+    await next_tick(world)
     assert backup(world, first) is None
     assert stored(world, first) == []
     assert [r.result for r in deletions(world, first)][-1] is AuditResult.SUCCEEDED
