@@ -18,7 +18,7 @@ from tests.unit.controller.world import NS, POLICY, World
 from strongroom.audit.record import AuditAction, AuditRecord, AuditResult
 from strongroom.audit.sink import read_trail
 from strongroom.errors import KubeError, StorageError
-from strongroom.kube.base import BACKUP_POLICIES
+from strongroom.kube.base import BACKUP_POLICIES, Body, Kind
 from strongroom.manifests.labels import RETENTION_FINALIZER
 from strongroom.storage.fake import InMemoryObjectStore
 
@@ -195,3 +195,33 @@ async def test_a_refused_backup_deletion_deletes_no_object_and_is_retried() -> N
     assert backup(world, first) is None
     assert stored(world, first) == []
     assert [r.result for r in deletions(world, first)][-1] is AuditResult.SUCCEEDED
+
+
+async def test_a_finalizer_left_on_is_taken_off_by_the_next_tick() -> None:
+    # Given the API server refuses to take the finalizer off after the completion record
+    world = World()
+    first = await three_backups(world)
+    healthy = world.kube.patch
+
+    async def refuse_release(
+        kind: Kind, namespace: str, name: str, patch: Body, *, status: bool = False
+    ) -> Body | None:
+        if (patch.get("metadata") or {}).get("finalizers") == []:
+            raise KubeError("injected outage", status=503)
+        return await healthy(kind, namespace, name, patch, status=status)
+
+    world.kube.patch = refuse_release  # type: ignore[method-assign]
+    with pytest.raises(KubeError):
+        await world.tick(force=True)
+    assert stored(world, first) == []
+    assert backup(world, first) is not None
+
+    # When the next tick runs healthy, the Backup goes and a second record says so
+    world.kube.patch = healthy  # type: ignore[method-assign]
+    await next_tick(world)
+    assert backup(world, first) is None
+    assert [r.result for r in deletions(world, first)] == [
+        AuditResult.STARTED,
+        AuditResult.SUCCEEDED,
+        AuditResult.SUCCEEDED,
+    ]
