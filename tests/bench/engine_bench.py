@@ -137,9 +137,9 @@ class EngineBench:
         """Run every backup contender ``runs`` times; return the last S3 backup's name."""
         last = ""
         for number in range(self.runs):
-            rows.dump.series.add(
-                run_timed(shell(self.commands.dump_to("/dev/null")), env=self.commands.env).seconds
-            )
+            dump = run_timed(shell(self.commands.dump_to("/dev/null")), env=self.commands.env)
+            rows.dump.series.add(dump.seconds)
+            rows.dump_busy.series.add(dump.busy_cores)
             rows.naive.series.add(
                 run_timed(
                     shell(self.commands.naive(self.passphrase)), env=self.commands.env

@@ -24,6 +24,7 @@ class Rows:
     """The rows of one engine's section, filled run by run."""
 
     dump: Row
+    dump_busy: Row
     naive: Row
     null: Row
     s3: Row
@@ -50,6 +51,12 @@ class Rows:
 def engine_rows(section: Section, labels: Commands) -> Rows:
     """Add every row of an engine section, in reading order, and return them."""
     dump = section.add(Row(f"`{labels.dump_label}` (baseline)", short=labels.dump_short))
+    dump_busy = section.add(
+        Row(
+            "cores busy machine-wide during that dump (the dump tool and the database server)",
+            unit="cores",
+        )
+    )
     null = section.add(
         Row("Strongroom backup, null sink", "Strongroom", ratio_of=dump, target=DUMP_OVERHEAD)
     )
@@ -117,6 +124,7 @@ def engine_rows(section: Section, labels: Commands) -> Rows:
     endpoint_download = section.add(Row("S3 endpoint alone: download of the data object"))
     return Rows(
         dump=dump,
+        dump_busy=dump_busy,
         naive=naive,
         null=null,
         s3=s3,
