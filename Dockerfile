@@ -9,7 +9,8 @@
 #     image carries the newest major. Override with --build-arg PG_MAJOR=<n>.
 #   mariadb-dump/mariadb from Debian bookworm (MariaDB 10.11 client); it dumps MariaDB 10.x/11.x
 #     and MySQL 5.7/8.0 servers.
-#   zstd from Debian.
+#   zstd from Debian; coreutils' stdbuf (Debian's essential set, in the base image) gives the
+#     dump tools a 1 MiB stdout buffer (docs/engines.md).
 #
 # The runtime runs as uid/gid 65532 and writes nothing outside /tmp, so it works with
 # readOnlyRootFilesystem: true and an emptyDir at /tmp (the chart and the Job builder do both).
