@@ -12,6 +12,7 @@ from typing import Final
 
 from pydantic import ConfigDict, Field, model_validator
 
+from strongroom.api.backup import EquivalenceMethod
 from strongroom.api.common import (
     NAME_MAX,
     BackupPhase,
@@ -157,6 +158,18 @@ class RestoreStatus(StatusModel):
     backup_name: str | None = Field(default=None, description="The Backup actually restored.")
     job_name: str | None = Field(default=None, description="Name of the restore Job.")
     duration_seconds: float | None = Field(default=None, description="How long the restore took.")
+    equivalence: EquivalenceMethod | None = Field(
+        default=None,
+        description="What the check against the dump-time fingerprints compared: content (row "
+        "counts and content hashes) or rowCounts (counts only: the backup's hashes are not "
+        "comparable). Unset when the target was not empty before the restore (nothing to compare "
+        "against) or the restore did not succeed.",
+    )
+    equivalence_reason: str | None = Field(
+        default=None,
+        description="Why only row counts were compared (the fingerprint method or the dump "
+        "tool versions differ from the backup's).",
+    )
     reason: str | None = Field(default=None, description="CamelCase reason of the outcome.")
     message: str | None = Field(default=None, description="Human sentence about the outcome.")
     conditions: list[Condition] | None = Field(

@@ -13,7 +13,8 @@ level-based (the Kopf handlers call :func:`reconcile_restore` on create, resume 
   ``backoffLimit`` is 0: a second attempt would meet a half-written target. The per-Job Secret
   carries the job file (with the erasure ledger entries, which are personal data) and only
   this backup's data key, opened here with the key ring (:func:`verify.open_data_key`).
-* When the Job ends, the agent's result becomes the status: result, duration, the erasure
+* When the Job ends, the agent's result becomes the status: result, duration, what the
+  equivalence check compared (``equivalence``: content or only row counts, and why), the erasure
   replay (entries, rows per entry), condition ``Succeeded``; Events ``RestoreSucceeded`` /
   ``RestoreFailed`` / ``RestoreRefused`` (target not empty) and ``ErasureReplayed``; audit
   records ``restore`` and ``erasure-replay``. The key Secret is deleted at once.
@@ -438,6 +439,8 @@ async def _finish(restore: _Restore, backup: Mapping[str, Any], job: Mapping[str
             "message": message,
             "progress": "done" if ok else f"failed: {reason}",
             "erasure": replay,
+            "equivalence": result.equivalence.value if result and result.equivalence else None,
+            "equivalenceReason": result.equivalence_reason if result else None,
             "conditions": restore.condition(ok=ok, reason=reason, message=message),
         }
     )

@@ -16,6 +16,7 @@ from tests.unit.controller.world import NS, POLICY, World, succeeded
 
 from strongroom.agent.report import AgentResult
 from strongroom.api.backup import EquivalenceMethod
+from strongroom.api.restore import RestoreStatus
 from strongroom.controller.restores import ERASURE_LEDGERS, reconcile_restore
 from strongroom.kube.base import BACKUPS, JOBS, RESTORES, SECRETS
 from strongroom.manifests.labels import REQUESTED_BY
@@ -161,6 +162,34 @@ async def test_a_finished_job_becomes_the_result_with_the_erasure_replay_recorde
     ]
     assert audited[0]["details"]["equivalence"] == "rowCounts"  # what the restore compared
     assert "42" not in json.dumps(audited)  # key values are personal data
+
+
+@pytest.mark.parametrize(
+    ("method", "why"),
+    [
+        (EquivalenceMethod.CONTENT, None),
+        (EquivalenceMethod.ROW_COUNTS, "fingerprint method v1 differs from the agent's v2"),
+        (None, None),  # an overwritten target: nothing to compare with
+    ],
+)
+async def test_the_status_says_what_the_equivalence_check_compared(
+    method: EquivalenceMethod | None, why: str | None
+) -> None:
+    world = await backed_up()
+    restore_body(world)
+    await reconcile_restore(world.rt, current(world))
+    result = AgentResult(
+        role="restore", outcome="succeeded", reason="Restored", message="restored",
+        level_reached="equivalence" if method else "restorability",
+        equivalence=method, equivalence_reason=why,
+    )  # fmt: skip
+    world.finish_job(f"{RESTORE}-restore", result)
+    await reconcile_restore(world.rt, current(world))
+    status = current(world)["status"]
+    assert status["phase"] == "Succeeded"
+    assert status.get("equivalence") == (method.value if method else None)
+    assert status.get("equivalenceReason") == why
+    assert RestoreStatus.model_validate(status).equivalence is method
 
 
 async def test_a_non_empty_target_refused_by_the_agent_is_a_refusal() -> None:
