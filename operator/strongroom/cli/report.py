@@ -7,8 +7,9 @@ function, optionally adds the audit trail read from a bucket, and renders it as 
 (default on a terminal), JSON (default otherwise), CSV or Markdown. ``strongroom status`` is the
 quick view of what the operator last wrote; this command recomputes and explains.
 
-Exit code: 0 when every policy is compliant and no database is unprotected, 1 otherwise, 2 when
-the cluster or the bucket cannot be read.
+Exit code: 0 when every policy is compliant, no database is unprotected and the audit trail
+read shows no unfinished retention deletion, 1 otherwise, 2 when the cluster or the bucket
+cannot be read.
 """
 
 from __future__ import annotations
@@ -180,6 +181,17 @@ def read_audit(args: argparse.Namespace, policies: list[Body], now: datetime) ->
     return sorted(records.values(), key=lambda r: r.time)
 
 
+def audit_notes(args: argparse.Namespace) -> list[str]:
+    """Say what the audit flags leave unchecked, so no unfinished deletion passes for none."""
+    what = "unfinished retention deletions"
+    if not (args.audit_bucket or args.audit_from_policy):
+        return [f"{what}: not checked (no audit trail read; --audit-from-policy or --audit-bucket)"]
+    if args.since or args.until:
+        why = "a deletion started before --since is not seen, one completed after --until is"
+        return [f"{what}: only within --since/--until; {why} listed"]
+    return []
+
+
 def run(args: argparse.Namespace) -> int:
     """Build and print the report; see the module docstring for exit codes."""
     from strongroom.errors import StrongroomError  # noqa: PLC0415
@@ -210,6 +222,7 @@ async def _run(args: argparse.Namespace) -> int:
         await kube.close()
     now = datetime.now(UTC)
     audit = read_audit(args, snap.policies, now)
+    snap.notes.extend(audit_notes(args))
     report = build_report(
         snap.policies,
         snap.backups,

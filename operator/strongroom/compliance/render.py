@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from strongroom.compliance.report import ComplianceReport, PolicyReport
+from strongroom.compliance.report import ComplianceReport, PolicyReport, UnfinishedDeletion
 from strongroom.planner.compliance import human
 
 CHECKS: Final = ("rpo", "retention", "encryption", "verification")
@@ -32,6 +32,7 @@ CSV_COLUMNS: Final = (
     "retention_rules",
     "retained_backups",
     "past_deadline",
+    "unfinished_deletions",
     "key_id",
     "key_version",
     "key_age_seconds",
@@ -87,6 +88,7 @@ def policy_json(policy: PolicyReport) -> dict[str, Any]:
             "rules": policy.retention_rules,
             "retainedBackups": policy.retained_backups,
             "pastDeadline": list(policy.past_deadline),
+            "unfinishedDeletions": list(policy.unfinished_deletions),
             "enforced": _check_status(policy, "retention"),
         },
         "encryption": {
@@ -111,11 +113,28 @@ def policy_json(policy: PolicyReport) -> dict[str, Any]:
     }
 
 
+def unfinished_json(found: UnfinishedDeletion) -> dict[str, Any]:
+    """Return one unfinished retention deletion as a JSON-ready dict."""
+    return {
+        "namespace": found.namespace,
+        "policy": found.policy,
+        "backup": found.backup,
+        "started": iso(found.started),
+        "attempts": found.attempts,
+        "reason": found.reason,
+        "dataExists": found.data_exists,
+        "manifestExists": found.manifest_exists,
+        "backupListed": found.backup_listed,
+        "finding": found.finding,
+    }
+
+
 def to_json(report: ComplianceReport) -> str:
     """Return the complete report as pretty JSON."""
     body = {
         "generatedAt": iso(report.generated_at),
         "compliant": report.compliant,
+        "findings": list(report.findings),
         "policies": [policy_json(p) for p in report.policies],
         "unprotectedDatabases": [
             {
@@ -127,6 +146,7 @@ def to_json(report: ComplianceReport) -> str:
             }
             for u in report.unprotected
         ],
+        "unfinishedDeletions": [unfinished_json(u) for u in report.unfinished],
         "auditTrail": [r.to_json() for r in report.audit],
         "notes": list(report.notes),
     }
@@ -155,6 +175,7 @@ def csv_row(policy: PolicyReport) -> dict[str, str]:
         "retention_rules": policy.retention_rules,
         "retained_backups": str(policy.retained_backups),
         "past_deadline": " ".join(policy.past_deadline),
+        "unfinished_deletions": " ".join(policy.unfinished_deletions),
         "key_id": text(policy.key_id),
         "key_version": text(policy.key_version),
         "key_age_seconds": text(
@@ -192,6 +213,46 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]
     ]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return lines
+
+
+def verdict_line(report: ComplianceReport) -> str:
+    """Return the overall verdict with a count of each kind of finding behind it."""
+    if report.compliant:
+        return "compliant"
+    return "not compliant" + (f" ({', '.join(report.findings)})" if report.findings else "")
+
+
+UNFINISHED_HEADER: Final = (
+    "Policy",
+    "Backup",
+    "Started",
+    "Attempts",
+    "Data existed",
+    "Manifest existed",
+    "Backup object",
+    "Finding",
+)
+
+
+def unfinished_rows(report: ComplianceReport) -> list[list[str]]:
+    """Return the unfinished retention deletions as rows (Markdown and the terminal table)."""
+
+    def flag(value: bool | None) -> str:
+        return "unknown" if value is None else ("yes" if value else "no")
+
+    return [
+        [
+            f"{u.namespace}/{u.policy}",
+            u.backup,
+            iso(u.started) or "",
+            str(u.attempts),
+            flag(u.data_exists),
+            flag(u.manifest_exists),
+            "Terminating" if u.backup_listed else "gone",
+            u.finding,
+        ]
+        for u in report.unfinished
+    ]
 
 
 def _age(report: ComplianceReport, moment: datetime | None) -> str:
@@ -241,7 +302,8 @@ def to_markdown(report: ComplianceReport) -> str:
         "# Strongroom compliance report",
         "",
         f"Generated {iso(report.generated_at)}. Overall: "
-        + ("**compliant**" if report.compliant else "**not compliant**"),
+        + ("**compliant**" if report.compliant else "**not compliant**")
+        + (f" ({', '.join(report.findings)})" if report.findings else ""),
         "",
         "## Policies",
         "",
@@ -257,6 +319,11 @@ def to_markdown(report: ComplianceReport) -> str:
         )
     else:
         lines.append("None found.")
+    if report.unfinished:
+        lines += ["", "## Unfinished retention deletions", ""]
+        lines += _md_table(UNFINISHED_HEADER, unfinished_rows(report))
+    elif report.audit:
+        lines += ["", "## Unfinished retention deletions", "", "None in the audit trail read."]
     if report.notes:
         lines += ["", "## Not checked", "", *(f"- {note}" for note in report.notes)]
     if report.audit:

@@ -10,12 +10,18 @@ Per policy the report states: each check's verdict and reason; the RPO and the n
 point; the retention rules and any backup kept past its recorded retention deadline; the key
 id/version, its age and the rotation period; the newest passed verification with its level and
 measured RTO against the RTO objective; open failures; and ``Compliant``.
+
+From the audit trail (when one was read) the report also lists unfinished retention deletions:
+a ``retention-delete`` ``started`` record with no later ``succeeded`` or ``failed`` one for the
+same backup. Its objects may still be stored past their deadline (GDPR storage limitation), so
+each one makes the whole report not compliant, as an unprotected database does; the policy
+verdicts stay the planner's, so the report still agrees with the metrics.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +30,7 @@ from pydantic import ValidationError
 from strongroom.api.backup import BackupSpec, BackupStatus, VerificationResult
 from strongroom.api.common import BackupPhase, ConditionStatus
 from strongroom.api.policy import BackupPolicySpec, KeyRingStatus, RetentionSpec
-from strongroom.audit.record import AuditRecord
+from strongroom.audit.record import AuditAction, AuditRecord, AuditResult, format_time
 from strongroom.planner.compliance import evaluate, newest_good, overall
 from strongroom.planner.coverage import Unprotected
 from strongroom.planner.model import Observed, ObservedBackup, ObservedKeyRing, Verdict
@@ -72,10 +78,95 @@ class PolicyReport:
     measured_rto_seconds: float | None = None
     rto_met: bool | None = None
     open_failures: tuple[str, ...] = ()
+    unfinished_deletions: tuple[str, ...] = ()
 
     def check(self, name: str) -> CheckResult | None:
         """Return the verdict of check ``name`` (``rpo``, ``retention``…), if evaluated."""
         return next((c for c in self.checks if c.check == name), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnfinishedDeletion:
+    """A retention deletion whose ``started`` audit record has no ``succeeded``/``failed`` after it.
+
+    ``started`` is the first ``started`` record since the backup's last completed deletion (when
+    the deletion began); ``attempts`` counts those records, and ``data_exists`` /
+    ``manifest_exists`` are the newest one's: what was stored when the operator last tried.
+    ``backup_listed`` says whether the Backup object still exists (``Terminating``: a running
+    operator finishes it); when it is gone nobody will, and the objects may remain.
+    """
+
+    namespace: str
+    policy: str
+    backup: str
+    started: datetime
+    attempts: int
+    reason: str
+    data_exists: bool | None
+    manifest_exists: bool | None
+    backup_listed: bool
+
+    @property
+    def finding(self) -> str:
+        """The sentence an auditor reads: what, since when, and what may remain."""
+        left = "its Backup is still Terminating" if self.backup_listed else "its Backup is gone"
+        stored = [
+            name
+            for name, exists in (("data", self.data_exists), ("manifest", self.manifest_exists))
+            if exists
+        ]
+        kept = f"; {' and '.join(stored)} existed when it started" if stored else ""
+        return (
+            f"deletion of {self.backup} started at {format_time(self.started)}, "
+            f"never completed ({left}{kept})"
+        )
+
+
+def _flag(record: AuditRecord, name: str) -> bool | None:
+    value = record.details.get(name)
+    return value if isinstance(value, bool) else None
+
+
+def unfinished_deletions(
+    records: Iterable[AuditRecord], listed: Iterable[tuple[str, str]] = ()
+) -> tuple[UnfinishedDeletion, ...]:
+    """Return the retention deletions the trail shows started and never finished (pure).
+
+    Records are grouped by namespace, policy and backup and read in time order (a ``started``
+    before an outcome of the same instant, as the operator writes them); a ``succeeded`` or
+    ``failed`` record closes every ``started`` before it, so a retried deletion that finished is
+    not listed. ``listed`` holds the (namespace, name) of the Backups that still exist.
+    """
+    present = set(listed)
+    groups: dict[tuple[str, str, str], list[AuditRecord]] = {}
+    for record in records:
+        if record.action is AuditAction.RETENTION_DELETE and record.backup:
+            groups.setdefault((record.namespace, record.policy, record.backup), []).append(record)
+    found: list[UnfinishedDeletion] = []
+    for (namespace, policy, backup), trail in sorted(groups.items()):
+        pending: list[AuditRecord] = []
+        for record in sorted(trail, key=lambda r: (r.time, r.result is not AuditResult.STARTED)):
+            if record.result is AuditResult.STARTED:
+                pending.append(record)
+            elif record.result in {AuditResult.SUCCEEDED, AuditResult.FAILED}:
+                pending = []
+        if not pending:
+            continue
+        first, last = pending[0], pending[-1]
+        found.append(
+            UnfinishedDeletion(
+                namespace=namespace,
+                policy=policy,
+                backup=backup,
+                started=first.time,
+                attempts=len(pending),
+                reason=last.reason,
+                data_exists=_flag(last, "dataExists"),
+                manifest_exists=_flag(last, "manifestExists"),
+                backup_listed=(namespace, backup) in present,
+            )
+        )
+    return tuple(sorted(found, key=lambda u: (u.started, u.namespace, u.backup)))
 
 
 @dataclass(frozen=True)
@@ -83,7 +174,8 @@ class ComplianceReport:
     """The whole report: policies, unprotected databases and (optionally) the audit trail.
 
     ``notes`` say what could not be checked (for example coverage without the right to list
-    Services), so an empty section is never mistaken for a clean one.
+    Services), so an empty section is never mistaken for a clean one. ``unfinished`` are the
+    retention deletions of :attr:`audit` that never completed.
     """
 
     generated_at: datetime
@@ -91,11 +183,31 @@ class ComplianceReport:
     unprotected: tuple[Unprotected, ...] = ()
     audit: tuple[AuditRecord, ...] = ()
     notes: tuple[str, ...] = ()
+    unfinished: tuple[UnfinishedDeletion, ...] = ()
 
     @property
     def compliant(self) -> bool:
-        """Return whether every policy is compliant and no database is unprotected."""
-        return all(p.compliant == "True" for p in self.policies) and not self.unprotected
+        """Return whether all policies comply and nothing is unprotected or left undeleted."""
+        return (
+            all(p.compliant == "True" for p in self.policies)
+            and not self.unprotected
+            and not self.unfinished
+        )
+
+    @property
+    def findings(self) -> tuple[str, ...]:
+        """Count what makes the report not compliant (``1 unprotected database``…)."""
+        counts = (
+            (
+                sum(p.compliant != "True" for p in self.policies),
+                "policy",
+                "policies",
+                "not compliant",
+            ),
+            (len(self.unprotected), "database", "databases", "unprotected"),
+            (len(self.unfinished), "retention deletion", "retention deletions", "unfinished"),
+        )
+        return tuple(f"{n} {one if n == 1 else many} {what}" for n, one, many, what in counts if n)
 
 
 def metrics_compliance(verdicts: Iterable[Verdict]) -> dict[str, bool | None]:
@@ -287,11 +399,26 @@ def build_report(
 ) -> ComplianceReport:
     """Return the report of every policy at ``now``, sorted by namespace and name (pure)."""
     listed = list(backups)
-    reports = [policy_report(p, listed, now) for p in policies]
+    trail = tuple(sorted(audit, key=lambda r: r.time))
+    unfinished = unfinished_deletions(
+        trail, ((str(_meta(b).get("namespace")), str(_meta(b).get("name"))) for b in listed)
+    )
+    reports = [
+        replace(
+            report,
+            unfinished_deletions=tuple(
+                u.backup
+                for u in unfinished
+                if (u.namespace, u.policy) == (report.namespace, report.name)
+            ),
+        )
+        for report in (policy_report(p, listed, now) for p in policies)
+    ]
     return ComplianceReport(
         generated_at=now,
         policies=tuple(sorted(reports, key=lambda r: (r.namespace, r.name))),
         unprotected=tuple(unprotected),
-        audit=tuple(sorted(audit, key=lambda r: r.time)),
+        audit=trail,
         notes=tuple(notes),
+        unfinished=unfinished,
     )

@@ -6,9 +6,17 @@ the rows are the same :func:`~strongroom.compliance.render.summary_rows` Markdow
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from strongroom.compliance.render import SUMMARY_HEADER, iso, summary_rows
+from strongroom.compliance.render import (
+    SUMMARY_HEADER,
+    UNFINISHED_HEADER,
+    iso,
+    summary_rows,
+    unfinished_rows,
+    verdict_line,
+)
 from strongroom.compliance.report import ComplianceReport
 
 
@@ -25,15 +33,19 @@ def print_table(report: ComplianceReport, console: Any = None) -> None:
         style = {"True": "green", "False": "red"}.get(row[1], "yellow")
         table.add_row(*row, style=style)
     out.print(table)
+    colour = "green" if report.compliant else "red"
+    out.print(f"Overall: [{colour}]{verdict_line(report)}[/{colour}]")
     for note in report.notes:
         out.print(f"[yellow]not checked:[/yellow] {note}")
     if report.unprotected:
-        found = Table(title="Unprotected databases")
-        for column in ("Kind", "Namespace", "Name", "Engine", "Reason"):
-            found.add_column(column, overflow="fold")
-        for u in report.unprotected:
-            found.add_row(u.kind, u.namespace, u.name, u.engine, u.reason, style="red")
-        out.print(found)
+        _findings(
+            out,
+            "Unprotected databases",
+            ("Kind", "Namespace", "Name", "Engine", "Reason"),
+            [[u.kind, u.namespace, u.name, u.engine, u.reason] for u in report.unprotected],
+        )
+    if report.unfinished:
+        _findings(out, "Unfinished retention deletions", UNFINISHED_HEADER, unfinished_rows(report))
     if report.audit:
         trail = Table(title="Audit trail")
         for column in ("Time", "Actor", "Action", "Policy", "Backup", "Result", "Reason"):
@@ -49,3 +61,15 @@ def print_table(report: ComplianceReport, console: Any = None) -> None:
                 r.reason,
             )
         out.print(trail)
+
+
+def _findings(out: Any, title: str, header: Sequence[str], rows: list[list[str]]) -> None:
+    """Print one table of findings that make the report not compliant, in red."""
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title=title)
+    for column in header:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row, style="red")
+    out.print(table)
