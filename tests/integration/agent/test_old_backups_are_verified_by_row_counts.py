@@ -17,12 +17,14 @@ from typing import Any
 
 import pytest
 
+from strongroom.agent.report import AgentResult
 from strongroom.api.backup import EquivalenceMethod
 from strongroom.api.fingerprints import FINGERPRINT_METHOD, fingerprints_differ
 from strongroom.crypto.manifest import Manifest, from_json, seal
 
 Harness = Any  # fixture types live in this directory's conftest.py
 Store = Any
+AgentRun = Any
 
 
 def dump_tool(manifest: Manifest) -> str:
@@ -69,6 +71,17 @@ def delete_one_payment(request: pytest.FixtureRequest, store: Store) -> None:
     server.execute(store.empty.database, "DELETE FROM payments WHERE id = 5")
 
 
+def assert_compared_row_counts(run: AgentRun, *, because: str) -> AgentResult:
+    """The agent succeeded at level equivalence, by row counts, naming what changed."""
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.result is not None
+    assert run.result.level_reached == "equivalence"
+    assert run.result.equivalence == EquivalenceMethod.ROW_COUNTS
+    assert run.result.equivalence_reason is not None
+    assert because in run.result.equivalence_reason
+    return run.result
+
+
 @pytest.mark.parametrize("case", list(REWRITES))
 def test_an_older_agents_backup_verifies_and_restores_by_row_counts(
     harness: Harness, store: Store, request: pytest.FixtureRequest, case: str
@@ -84,25 +97,15 @@ def test_an_older_agents_backup_verifies_and_restores_by_row_counts(
     run = harness.agent(
         "verify", harness.job("verify", engine=store.engine_name, backup=backup, verify=verify)
     )
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert run.result is not None
-    assert run.result.level_reached == "equivalence"
-    assert run.result.equivalence == EquivalenceMethod.ROW_COUNTS
-    assert run.result.equivalence_reason is not None
-    assert named in run.result.equivalence_reason
+    assert_compared_row_counts(run, because=named)
 
     target = harness.connection(store.empty)
     job = harness.job(
         "restore", engine=store.engine_name, backup=backup, restore={"target": target}
     )
     run = harness.agent("restore", job)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert run.result is not None
-    assert run.result.level_reached == "equivalence"
-    assert run.result.equivalence == EquivalenceMethod.ROW_COUNTS
-    assert run.result.equivalence_reason is not None
-    assert named in run.result.equivalence_reason
-    assert "row counts checked" in run.result.message
+    result = assert_compared_row_counts(run, because=named)
+    assert "row counts checked" in result.message
 
     restored = store.engine.fingerprints(store.empty)
     assert fingerprints_differ(manifest.tables, restored, rows_only=True) == []
