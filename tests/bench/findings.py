@@ -30,11 +30,18 @@ def findings(rows: Rows, engine: str, *, cores: int) -> list[str]:
             f"time (target ≤ 1.3x). With the fingerprints stubbed out the same pipeline "
             f"(dump → zstd → AES-GCM → sha256 → part buffers) takes {bare:.2f}x {tool}, of "
             f"which {_median(rows.startup):.2f} s is the agent's Python start-up. The "
-            "fingerprints are taken from the dump stream: hashing the dump file alone takes "
-            f"{hashing:.1f} s ({hashing_cpu:.1f} s of the agent's CPU, in its reading thread), "
-            f"and counting every table's rows in the snapshot {counts:.1f} s "
-            f"({counts / dump.median:.2f}x the dump) of the server's work, concurrently with "
-            "the dump. The agent (with its dump tool) kept "
+            "fingerprints are taken from the dump stream: "
+            + (
+                f"hashing the dump file alone takes {hashing:.1f} s ({hashing_cpu:.1f} s of the "
+                "agent's CPU, in its reading thread), and counting every table's rows in the "
+                f"snapshot {counts:.1f} s ({counts / dump.median:.2f}x the dump) of the "
+                "server's work, concurrently with the dump."
+                if engine == "postgresql"
+                else f"hashing the dump file and counting its rows alone takes {hashing:.1f} s "
+                f"({hashing_cpu:.1f} s of the agent's CPU, in its reading thread); no database "
+                "session counts rows."
+            )
+            + " The agent (with its dump tool) kept "
             f"{agent_cores:.2f} cores busy on average while the machine had "
             f"{_median(rows.busy):.2f} of its {cores} cores busy"
             + _contention(_median(rows.busy), cores)

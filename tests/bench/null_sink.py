@@ -110,7 +110,10 @@ class DiscardingObjectStore:
 
 
 class _NoHashing:
-    """A stream hasher that hashes nothing (diagnostic)."""
+    """A stream hasher that hashes and counts nothing (diagnostic)."""
+
+    def __init__(self, **options: object) -> None:
+        del options
 
     def feed(self, data: bytes) -> None:
         """Ignore the bytes."""
@@ -123,9 +126,16 @@ class _NoHashing:
     def abandon(self) -> None:
         """Nobody waits for a table of contents."""
 
+    def row_counts(self) -> dict[str, int]:
+        """No tables."""
+        return {}
+
 
 def _skip_fingerprints() -> None:
-    """Diagnostic: make both engines' dump-time fingerprints empty (never in a real backup)."""
+    """Diagnostic: make both engines' dump-time fingerprints empty (never in a real backup).
+
+    The stream hashers hash and count nothing, and the snapshot row counts are skipped.
+    """
     from strongroom.engines import mysql, postgres  # noqa: PLC0415
 
     def no_counts(*args: object) -> dict[str, int]:

@@ -80,17 +80,25 @@ def engine_rows(section: Section, labels: Commands) -> Rows:
         )
     )
     startup = section.add(Row("agent start-up alone (Python and its imports)", ratio_of=dump))
+    in_stream = labels.engine == "mysql"  # mariadb-dump's rows are counted by the hasher
     hashing = section.add(
         Row(
-            "fingerprint hashing alone: the dump file through the engine's stream hasher "
-            "(part of the backup)",
+            (
+                "fingerprint hashing and row counting alone"
+                if in_stream
+                else "fingerprint hashing alone"
+            )
+            + ": the dump file through the engine's stream hasher (part of the backup)",
             ratio_of=dump,
         )
     )
     hashing_cpu = section.add(Row("… CPU time of the agent in it"))
     counts = section.add(
         Row(
-            "row counts alone: `count(*)` of every table in one snapshot (part of the backup)",
+            "for comparison, not part of the backup: `COUNT(*)` of every table in one snapshot "
+            "(what MySQL's one-line mysqldump needs)"
+            if in_stream
+            else "row counts alone: `count(*)` of every table in one snapshot (part of the backup)",
             ratio_of=dump,
         )
     )

@@ -4,7 +4,7 @@ Shared by the engines (which compute them), the backup manifest (which records t
 ``Backup`` status (which reports them), so all three speak of one type.
 
 Since :data:`FINGERPRINT_METHOD` ``dump-stream/1`` a fingerprint is taken from the dump itself:
-``rows`` is the table's row count in the dump's snapshot, ``sha256`` the hash of the table's
+``rows`` is the table's row count in the dump (docs/engines.md), ``sha256`` the hash of the table's
 data exactly as the dump tool wrote it, in dump order (docs/format.md). After a restore the
 engine dumps the restored database the same way, so equal data yields equal hashes. A hash
 depends on the tool's output format, so hashes are compared only between fingerprints of the

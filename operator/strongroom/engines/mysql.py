@@ -5,11 +5,15 @@ A table's fingerprint is its row count and a hash:
 * ``sha256`` is the hash of the table's data section exactly as the dump tool wrote it (its
   INSERT statements, in dump order), taken by :class:`~strongroom.engines.sqlstream.
   SQLDumpHasher` from the bytes the agent streams anyway: no second read of the database;
-* ``rows`` is ``SELECT COUNT(*)`` per base table in a snapshot of the agent's own session.
+* ``rows`` (:class:`RowCounts`): with ``mariadb-dump``, which writes one row per line, the
+  number of rows in that same section (``stream``: exact by construction, no lock, no second
+  session, no ``RELOAD``); with MySQL's ``mysqldump``, which writes an INSERT's rows on one
+  line, ``SELECT COUNT(*)`` per base table in a snapshot of the agent's own session
+  (``snapshot``).
 
-MariaDB cannot hand a snapshot from one session to another, so the dump tool and the counting
-session each open their own ``WITH CONSISTENT SNAPSHOT`` transaction. What ties them together
-is :class:`Consistency`:
+For ``snapshot`` counts: MariaDB/MySQL cannot hand a snapshot from one session to another, so
+the dump tool and the counting session each open their own ``WITH CONSISTENT SNAPSHOT``
+transaction. What ties them together is :class:`Consistency`:
 
 * ``locked`` (default): a third session holds ``FLUSH TABLES WITH READ LOCK`` while both
   snapshots start, then releases it. No commit can fall between the two, so the counts
@@ -106,6 +110,18 @@ class Consistency(StrEnum):
     SNAPSHOT = "snapshot"
 
 
+class RowCounts(StrEnum):
+    """Where a table's row count comes from (see module doc)."""
+
+    STREAM = "stream"
+    SNAPSHOT = "snapshot"
+
+
+def row_counts_for(tool_version_line: str) -> RowCounts:
+    """``stream`` for MariaDB's dump tool (one row per line), ``snapshot`` for MySQL's."""
+    return RowCounts.STREAM if "mariadb" in tool_version_line.lower() else RowCounts.SNAPSHOT
+
+
 def _option_value(value: str) -> str:
     """Quote ``value`` for a MySQL option file (backslash and ``"`` escaped, ``#`` kept)."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -196,9 +212,9 @@ def connect(conn: Connection, password: str | None, *, raw: bool = False) -> Any
     return session
 
 
-def stream_hasher() -> SQLDumpHasher:
+def stream_hasher(*, count_rows: bool = False) -> SQLDumpHasher:
     """The hasher a dump's stdout feeds (a function, so a diagnostic can stub it)."""
-    return SQLDumpHasher()
+    return SQLDumpHasher(count_rows=count_rows)
 
 
 def table_counts(session: Any, database: str) -> dict[str, int]:
@@ -246,10 +262,20 @@ class MySQLEngine:
     name = "mysql"
 
     def __init__(
-        self, consistency: Consistency = Consistency.LOCKED, *, lock_wait_timeout: int = 5
+        self,
+        consistency: Consistency = Consistency.LOCKED,
+        *,
+        lock_wait_timeout: int = 5,
+        row_counts: RowCounts | None = None,
     ) -> None:
+        """Set how rows are counted.
+
+        ``row_counts`` ``None`` picks by dump tool (:func:`row_counts_for`); ``consistency``
+        and ``lock_wait_timeout`` apply to ``snapshot`` counts only.
+        """
         self.consistency = consistency
         self.lock_wait_timeout = lock_wait_timeout
+        self.row_counts = row_counts
 
     def _dump_tool(self) -> str:
         return find_tool("mariadb-dump", "mysqldump")
@@ -262,7 +288,7 @@ class MySQLEngine:
         return client_argv(tool, defaults, conn, mariadb=mariadb)
 
     def dump(self, conn: Connection) -> contextlib.AbstractContextManager[MySQLDump]:
-        """Start ``mariadb-dump`` and count rows in a snapshot aligned with it (module doc)."""
+        """Start ``mariadb-dump``; rows are counted in its stream or an aligned snapshot."""
         return self._dump(conn, self.consistency)
 
     @contextlib.contextmanager
@@ -271,8 +297,17 @@ class MySQLEngine:
         with private_dir() as secrets:
             defaults = write_secret_file(secrets / "client.cnf", defaults_file_text(conn, password))
             tool = self._dump_tool()
-            mariadb = "mariadb" in tool_version(tool).lower()
-            argv = dump_argv(tool, defaults, conn, mariadb=mariadb)
+            version = tool_version(tool)
+            argv = dump_argv(tool, defaults, conn, mariadb="mariadb" in version.lower())
+            if (self.row_counts or row_counts_for(version)) is RowCounts.STREAM:
+                # Log in once first: a wrong password or an unreachable server fails here with
+                # the driver's clear error, before the dump tool starts.
+                probe = connect(conn, password)
+                with contextlib.suppress(pymysql.Error, OSError):
+                    probe.close()
+                with self._counted_in_stream(argv, password) as dump:
+                    yield dump
+                return
             session = connect(conn, password, raw=True)
             lock = connect(conn, password) if consistency is Consistency.LOCKED else None
             proc: ToolProcess | None = None
@@ -282,15 +317,7 @@ class MySQLEngine:
                     self._lock(lock, conn)
                 with session.cursor() as cur:
                     cur.execute(_SNAPSHOT_START)
-                proc = ToolProcess(
-                    argv,
-                    env=child_env(),
-                    secrets=[password],
-                    stdout=subprocess.PIPE,
-                    progress_prefix="-- ",
-                    milestone=_TXN_STARTED,
-                    keep=is_error_line,
-                )
+                proc = _start_dump(argv, password, milestone=_TXN_STARTED)
                 if lock is not None:
                     if not proc.milestone_passed.wait(timeout=_SNAPSHOT_WAIT):
                         raise EngineError(
@@ -314,6 +341,16 @@ class MySQLEngine:
                     if s is not None:
                         with contextlib.suppress(pymysql.Error, OSError):
                             s.close()
+
+    @contextlib.contextmanager
+    def _counted_in_stream(self, argv: list[str], password: str | None) -> Iterator[MySQLDump]:
+        """The dump alone: its hasher counts every table's rows as they pass."""
+        proc = _start_dump(argv, password)
+        try:
+            hasher = stream_hasher(count_rows=True)
+            yield MySQLDump(proc, hasher, hasher.row_counts)
+        finally:
+            proc.stop()
 
     def _lock(self, lock: Any, conn: Connection) -> None:
         try:
@@ -427,6 +464,21 @@ class MySQLEngine:
     def server_version(self, conn: Connection) -> str:
         """``SELECT VERSION()`` (e.g. ``10.11.19-MariaDB-0+deb12u1``)."""
         return str(self._query(conn, "SELECT VERSION()")[0][0])
+
+
+def _start_dump(
+    argv: list[str], password: str | None, *, milestone: str | None = None
+) -> ToolProcess:
+    """Start the dump tool; its ``-- `` progress lines (and ``milestone``) stay out of errors."""
+    return ToolProcess(
+        argv,
+        env=child_env(),
+        secrets=[password],
+        stdout=subprocess.PIPE,
+        progress_prefix="-- ",
+        milestone=milestone,
+        keep=is_error_line,
+    )
 
 
 def _count_into(future: Future[dict[str, int]], session: Any, database: str) -> None:

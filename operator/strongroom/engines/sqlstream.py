@@ -17,6 +17,13 @@ they pass. No per-line or per-row work: MariaDB 10.x puts every row of an extend
 its own line, so a line-by-line reader would walk millions of rows in Python. An empty table
 still has its section (the two ``ALTER TABLE`` lines), so every dumped table gets a hash.
 Names are backtick-quoted with ``` `` ``` for a backtick; they are unquoted here.
+
+Row counts (``count_rows``): mariadb-dump (recent MariaDB, MDEV-25152; 10.11 here) starts every
+row of an extended INSERT on a line of its own, ``\n(``, and no other line of a data section
+starts with ``(``; with newlines escaped inside values, the number of ``\n(`` in a section is
+exactly the number of rows the tool dumped. A tool that writes all rows of an INSERT on one
+line (MySQL's mysqldump, older MariaDB) would count zero; a section that has an INSERT but no
+such row line is therefore refused (:class:`DumpStreamError`), never counted as empty.
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ from strongroom.engines.streamhash import DumpStreamError, TerminatedSection
 __all__ = ["SQLDumpHasher"]
 
 _START = b"\nLOCK TABLES `"
+#: How every row begins in mariadb-dump's one-row-per-line extended INSERTs.
+_ROW = b"\n("
+_INSERT = b"\nINSERT INTO "
 _WRITE = b" WRITE;\n"
 _END = b"\nUNLOCK TABLES;\n"
 #: A quoted name is at most 64 characters of 4 bytes, each backtick doubled: far below this.
@@ -33,13 +43,18 @@ _LONGEST_NAME = 1024
 
 
 class SQLDumpHasher:
-    """Fed an SQL dump in pieces of any size; hashes each table's data section."""
+    """Fed an SQL dump in pieces of any size; hashes each table's data section.
 
-    def __init__(self) -> None:
+    With ``count_rows`` it also counts each section's rows (module doc): :meth:`row_counts`.
+    """
+
+    def __init__(self, *, count_rows: bool = False) -> None:
         self._buf = b"\n"  # the dump's first line can be a section start as well as any other
         self._section: TerminatedSection | None = None
         self._table = ""
+        self._count_rows = count_rows
         self._digests: dict[str, str] = {}
+        self._rows: dict[str, int] = {}
         self._result: dict[str, str] | None = None
 
     def feed(self, data: bytes) -> None:
@@ -53,6 +68,8 @@ class SQLDumpHasher:
                 if self._table in self._digests:
                     raise DumpStreamError(f"the dump holds the data of table {self._table} twice")
                 self._digests[self._table] = self._section.digest.hexdigest()
+                if self._count_rows:
+                    self._rows[self._table] = _rows_of(self._table, self._section)
                 self._section = None
                 pos = end - 1  # the newline before the next line, which may start a section
                 continue
@@ -73,6 +90,13 @@ class SQLDumpHasher:
         self._result = dict(self._digests)
         return self._result
 
+    def row_counts(self) -> dict[str, int]:
+        """Table name → rows in its data section (after :meth:`finish`; ``count_rows`` only)."""
+        if not self._count_rows:
+            raise DumpStreamError("this hasher was not asked to count rows")
+        self.finish()
+        return dict(self._rows)
+
     def _find_section(self, buf: bytes) -> int | None:
         """Start a section at the next ``LOCK TABLES `t` WRITE;`` line; its data's offset."""
         at = 0
@@ -85,12 +109,23 @@ class SQLDumpHasher:
             name, after = parsed
             if name is not None and buf.startswith(_WRITE, after):
                 self._table = name
-                self._section = TerminatedSection(_END)
+                self._section = TerminatedSection(_END, count=_ROW if self._count_rows else None)
                 self._buf = b""
                 return after + len(_WRITE) - 1  # the section starts with that line's newline
             at += 1
         self._buf = buf[-(len(_START) - 1) :]
         return None
+
+
+def _rows_of(table: str, section: TerminatedSection) -> int:
+    """The section's row count; refuses a section whose INSERTs are not one row per line."""
+    if section.count == 0 and (section.size > len(section.head) or _INSERT in section.head):
+        raise DumpStreamError(
+            f"the data of table {table} has INSERT statements but no row starts a line: the "
+            "dump tool writes all rows of an INSERT on one line (MySQL's mysqldump, older "
+            "MariaDB clients), so rows cannot be counted from the stream"
+        )
+    return section.count
 
 
 def _unquote(buf: bytes, at: int) -> tuple[str | None, int] | None:

@@ -55,13 +55,25 @@ class TerminatedSection:
     The caller guarantees the terminator cannot occur inside the data (each engine module says
     why for its format). The last ``len(terminator) - 1`` bytes of each feed are held back
     until the next, so a terminator split across reads is still found and never hashed.
+
+    With ``count``, the occurrences of that byte string in the hashed data are counted too
+    (:attr:`count`), also where one is split across reads; :attr:`size` is the data's length
+    and :attr:`head` its first :data:`HEAD` bytes, for the engine's own format checks.
     """
 
-    def __init__(self, terminator: bytes) -> None:
+    #: How many of a section's first bytes :attr:`head` keeps.
+    HEAD = 4096
+
+    def __init__(self, terminator: bytes, *, count: bytes | None = None) -> None:
         self._terminator = terminator
         self._keep = len(terminator) - 1
         self._carry = b""
+        self._pattern = count
+        self._tail = b""
         self.digest = hashlib.sha256()
+        self.count = 0
+        self.size = 0
+        self.head = b""
 
     def feed(self, data: bytes, start: int) -> int | None:
         """Hash ``data[start:]`` up to the terminator.
@@ -85,21 +97,39 @@ class TerminatedSection:
             at = -1 if found < 0 else len(carry) + found - start
         if at >= 0:
             if at <= len(carry):
-                self.digest.update(carry[:at])
+                self._take(carry, 0, at)
             else:
-                self.digest.update(carry)
-                self.digest.update(view[: at - len(carry)])
+                self._take(carry, 0, len(carry))
+                self._take(data, start, start + at - len(carry))
             self._carry = b""
             return start + at + len(term) - len(carry)
         if len(view) >= keep:
-            self.digest.update(carry)
-            self.digest.update(view[: len(view) - keep])
+            self._take(carry, 0, len(carry))
+            self._take(data, start, len(data) - keep)
             self._carry = bytes(view[len(view) - keep :])
         else:
             joined = carry + bytes(view)
-            self.digest.update(joined[: max(0, len(joined) - keep)])
+            self._take(joined, 0, max(0, len(joined) - keep))
             self._carry = joined[max(0, len(joined) - keep) :]
         return None
+
+    def _take(self, buf: bytes, begin: int, end: int) -> None:
+        """Hash (and count in) ``buf[begin:end]``, the next piece of the section's data."""
+        if end <= begin:
+            return
+        self.digest.update(memoryview(buf)[begin:end])
+        if len(self.head) < self.HEAD:
+            self.head += buf[begin : min(end, begin + self.HEAD - len(self.head))]
+        self.size += end - begin
+        pattern = self._pattern
+        if pattern is None:
+            return
+        self.count += buf.count(pattern, begin, end)
+        span = len(pattern) - 1
+        if span and self._tail:  # an occurrence split between the last piece and this one
+            self.count += (self._tail + buf[begin : min(end, begin + span)]).count(pattern)
+        if span:
+            self._tail = (self._tail + buf[max(begin, end - span) : end])[-span:]
 
 
 def join_fingerprints(

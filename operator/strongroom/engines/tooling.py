@@ -322,8 +322,10 @@ class RunningDump:
     """A running dump tool, its stream hasher and the row counts of its snapshot.
 
     Every block read from :attr:`stdout` feeds ``hasher`` (in the reading thread; hashlib
-    releases the GIL on large updates). ``counts`` is filled by the engine's snapshot session,
-    concurrently with the stream. Subclasses add the engine's own completeness check in
+    releases the GIL on large updates). ``counts`` is either filled by the engine's snapshot
+    session, concurrently with the stream, or a function that returns them once the stream
+    was read (a hasher that counts rows itself). Subclasses add the engine's own completeness
+    check in
     :meth:`check_output`, called by :meth:`finish` after the output was read to the end and
     the tool exited 0.
     """
@@ -332,7 +334,10 @@ class RunningDump:
     driver_error: type[Exception] = Exception
 
     def __init__(
-        self, proc: ToolProcess, hasher: StreamHasher, counts: Future[dict[str, int]]
+        self,
+        proc: ToolProcess,
+        hasher: StreamHasher,
+        counts: Future[dict[str, int]] | Callable[[], dict[str, int]],
     ) -> None:
         assert proc.proc.stdout is not None  # noqa: S101 - opened with stdout=PIPE
         self._proc = proc
@@ -360,6 +365,8 @@ class RunningDump:
                 f"{self._proc.tool} output was not read to the end; no fingerprints yet"
             )
         digests = self._hasher.finish()
+        if callable(self._counts):
+            return join_fingerprints(self._counts(), digests, tool=self._proc.tool)
         try:
             counts = self._counts.result()
         except self.driver_error as exc:

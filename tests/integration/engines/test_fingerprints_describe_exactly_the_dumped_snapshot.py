@@ -1,15 +1,47 @@
-"""Writes during a dump never make the recorded fingerprints disagree with the dumped data."""
+"""Writes during a dump never make the recorded fingerprints disagree with the dumped data.
+
+Both engines by default (PostgreSQL: counts in the exported snapshot; MariaDB: counts from
+the stream), and MariaDB's snapshot counts aligned by the brief lock (what MySQL's mysqldump
+gets).
+"""
 
 from __future__ import annotations
 
 import io
 import threading
 import time
+from collections.abc import Iterator
 
+import pytest
 from tests.integration.engines.conftest import EngineCase
+from tests.support.mariadb import MariaDBServer
+from tests.support.plugin_databases import StoreDatabase
+
+from strongroom.engines.mysql import Consistency, MySQLEngine, RowCounts
+
+
+@pytest.fixture
+def locked_counts_case(
+    mariadb_server: MariaDBServer, maria_store: StoreDatabase
+) -> Iterator[EngineCase]:
+    """MariaDB with snapshot row counts aligned by the lock, instead of stream counts."""
+    engine = MySQLEngine(Consistency.LOCKED, row_counts=RowCounts.SNAPSHOT)
+    result = EngineCase(engine, mariadb_server, maria_store)
+    yield result
+    result.cleanup()
 
 
 def test_fingerprints_match_the_dump_despite_concurrent_writes(case: EngineCase) -> None:
+    _dump_under_writes_then_compare(case)
+
+
+def test_locked_snapshot_counts_match_the_dump_despite_concurrent_writes(
+    locked_counts_case: EngineCase,
+) -> None:
+    _dump_under_writes_then_compare(locked_counts_case)
+
+
+def _dump_under_writes_then_compare(case: EngineCase) -> None:
     stop = threading.Event()
     written = 0
 
