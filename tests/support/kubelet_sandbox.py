@@ -71,6 +71,8 @@ def _plan(mounts: list[Mount], reveal: tuple[str, ...]) -> _Plan:
             deepest = max(closed, key=len)
             plan.narrow.update(a for a in chain if len(a) <= len(deepest))
             plan.keep.update(chain)
+            if deepest == path:  # the revealed directory is private itself (a mktemp -d clone)
+                plan.full.add(path)  # rebuilt open, with everything in it
     plan.narrow -= plan.full
     return plan
 
