@@ -113,7 +113,15 @@ def _restore_hidden(mounts: list[Mount], reveal: tuple[str, ...]) -> list[str]:
         hidden = any(
             path == m.target or path.startswith(m.target.rstrip("/") + "/") for m in mounts
         )
-        if hidden:
+        if not hidden:
+            continue
+        if Path(path).is_dir() and not Path(path).stat().st_mode & stat.S_IXOTH:
+            # A private directory (a mktemp -d clone) bound as it is would stay closed to a
+            # non-root user: rebuild it open and bind what is in it.
+            ops += ["--perms", "0755", "--dir", path]
+            for child in sorted(Path(path).iterdir()):
+                ops += ["--ro-bind-try", str(child), str(child)]
+        else:
             ops += ["--ro-bind", path, path]
     return ops
 
